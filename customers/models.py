@@ -1,0 +1,190 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A staff user: admin, marketer or cashier. Customers log in as members, not users."""
+
+    store = models.ForeignKey(
+        "loyalty.Store",
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
+        help_text=_("The store a cashier works at; desk operations are recorded against it."),
+    )
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+
+
+class Member(models.Model):
+    """A participant of the loyalty program."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        BLOCKED = "blocked", _("blocked")
+        CLOSED = "closed", _("closed")
+
+    class Channel(models.TextChoices):
+        DESK = "desk", _("cashier desk")
+        CABINET = "cabinet", _("cabinet")
+        API = "api", _("partner API")
+        IMPORT = "import", _("import")
+        ADMIN = "admin", _("back-office")
+
+    phone = models.CharField(_("phone"), max_length=16, unique=True, help_text=_("E.164"))
+    email = models.EmailField(_("e-mail"), blank=True, default="")
+    first_name = models.CharField(_("first name"), max_length=100, blank=True, default="")
+    last_name = models.CharField(_("last name"), max_length=100, blank=True, default="")
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    card_number = models.CharField(_("card number"), max_length=13, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    channel = models.CharField(
+        _("enrollment channel"), max_length=10, choices=Channel.choices, default=Channel.ADMIN
+    )
+    referral_code = models.CharField(_("referral code"), max_length=12, unique=True, editable=False)
+    referred_by = models.ForeignKey(
+        "self",
+        verbose_name=_("referred by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+    )
+    language = models.CharField(_("language"), max_length=8, default="ru")
+    closure_requested_at = models.DateTimeField(_("closure requested at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=~Q(email=""), name="member_email_unique_ci"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "blocked", "closed"]), name="member_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} ({self.card_number})"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Consent(models.Model):
+    """One grant of consent; withdrawing it stamps `withdrawn_at`. Rows are never deleted."""
+
+    class Kind(models.TextChoices):
+        PERSONAL_DATA = "personal_data", _("personal data processing")
+        MARKETING_EMAIL = "marketing_email", _("marketing e-mail")
+        MARKETING_SMS = "marketing_sms", _("marketing SMS")
+        PUSH = "push", _("push notifications")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="consents"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    given_at = models.DateTimeField(_("given at"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=20, help_text=_("Where it was given."))
+    text_version = models.CharField(_("text version"), max_length=20)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-given_at", "-id"]
+        constraints = [
+            # At most one live (not withdrawn) grant per member and kind.
+            models.UniqueConstraint(
+                fields=["member", "kind"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="consent_one_live_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.given_at:%Y-%m-%d}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class ImportantDate(models.Model):
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="important_dates"
+    )
+    label = models.CharField(_("label"), max_length=100)
+    date = models.DateField(_("date"))
+    yearly = models.BooleanField(_("every year"), default=True)
+
+    class Meta:
+        verbose_name = _("important date")
+        verbose_name_plural = _("important dates")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.date}"
+
+
+class NotificationPreference(models.Model):
+    """A member's choice for one channel and kind of message (absent row = default on)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        SMS = "sms", _("SMS")
+        PUSH = "push", _("push")
+
+    class Kind(models.TextChoices):
+        EXPIRY = "expiry", _("points about to expire")
+        OFFERS = "offers", _("offers and campaigns")
+        TIER = "tier", _("tier changes")
+        BIRTHDAY = "birthday", _("birthday greetings")
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "channel", "kind"], name="notif_pref_unique")
+        ]
+
+
+class LoginCode(models.Model):
+    """A one-time code sent to a phone or e-mail for cabinet login; only its hash is stored."""
+
+    target = models.CharField(_("phone or e-mail"), max_length=254, db_index=True)
+    code_hash = models.CharField(max_length=128)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login code")
+        verbose_name_plural = _("login codes")
+        indexes = [models.Index(fields=["ip", "created_at"])]

@@ -1,0 +1,36 @@
+"""Phone numbers: one notation (E.164) for storage and lookup, masked for display."""
+
+import phonenumbers
+
+from customers.errors import InvalidPhone
+
+DEFAULT_REGION = "RU"
+
+
+def normalize_phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
+    """Return the E.164 form of `raw` (``8 (912) 345-67-89`` → ``+79123456789``).
+
+    Raises InvalidPhone when the text is not a valid phone number.
+    """
+    text = (raw or "").strip()
+    if not text or len(text) > 32:
+        raise InvalidPhone()
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone() from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhone()
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(e164: str) -> str:
+    """Show only the last four digits: ``+79123456789`` → ``+7 *** ***-67-89``."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+        country = f"+{parsed.country_code}"
+        national = str(parsed.national_number)
+    except phonenumbers.NumberParseException:
+        country, national = "", e164[-4:]
+    tail = national[-4:]
+    return f"{country} *** ***-{tail[:2]}-{tail[2:]}"

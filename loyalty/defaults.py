@@ -1,0 +1,83 @@
+"""The default program: what a fresh installation starts with (every number editable in admin)."""
+
+from decimal import Decimal
+
+DEFAULT_TIERS = [
+    {
+        "code": "base",
+        "name": "Базовый",
+        "name_en": "Base",
+        "order": 1,
+        "min_spend": Decimal("0"),
+        "rubles_per_point": Decimal("50"),
+        "privileges": "1 балл за каждые 50 ₽\nДо 30 % чека баллами",
+        "privileges_en": "1 point for every 50 ₽\nUp to 30 % of a check paid with points",
+    },
+    {
+        "code": "silver",
+        "name": "Серебряный",
+        "name_en": "Silver",
+        "order": 2,
+        "min_spend": Decimal("10000"),
+        "rubles_per_point": Decimal("40"),
+        "privileges": "1 балл за каждые 40 ₽\nРанний доступ к распродажам",
+        "privileges_en": "1 point for every 40 ₽\nEarly access to sales",
+    },
+    {
+        "code": "gold",
+        "name": "Золотой",
+        "name_en": "Gold",
+        "order": 3,
+        "min_spend": Decimal("30000"),
+        "rubles_per_point": Decimal("30"),
+        "privileges": (
+            "1 балл за каждые 30 ₽\nРанний доступ к распродажам\n"
+            "Приоритетное обслуживание\nПриглашения на закрытые мероприятия"
+        ),
+        "privileges_en": (
+            "1 point for every 30 ₽\nEarly access to sales\n"
+            "Priority service\nInvitations to private events"
+        ),
+    },
+]
+
+DEFAULT_RULES_TEXT = """1 балл = 1 ₽. Баллы начисляются за каждую покупку по ставке вашего уровня
+и округляются вниз до целого балла. Баллами можно оплатить до 30 % чека.
+Баллы действуют 6 месяцев с даты начисления, до конца этого дня.
+
+Уровни: Базовый (до 10 000 ₽ покупок за 12 месяцев) — 1 балл за 50 ₽;
+Серебряный (от 10 000 ₽) — 1 балл за 40 ₽; Золотой (от 30 000 ₽) — 1 балл за 30 ₽.
+Новый уровень присваивается сразу, как только сумма покупок достигает порога:
+баллы за эту покупку начисляются по прежней ставке, за следующую — по новой.
+Уровень понижается только при периодическом пересмотре, после льготного периода 30 дней.
+Возвраты уменьшают сумму покупок."""
+
+DEFAULT_RULES_TEXT_EN = """1 point = 1 ₽. Points are earned on every purchase at your tier's rate
+and rounded down to a whole point. Points can pay for up to 30 % of a check.
+Points live 6 months from the day they were earned, to the end of that day.
+
+Tiers: Base (under 10 000 ₽ spent in 12 months) — 1 point per 50 ₽;
+Silver (from 10 000 ₽) — 1 point per 40 ₽; Gold (from 30 000 ₽) — 1 point per 30 ₽.
+A new tier is given at once when your spend reaches the threshold: the points of that
+purchase are earned at the old rate, the next purchase at the new one.
+A tier is lowered only at the periodic review, after a 30-day grace period.
+Refunds reduce your spend."""
+
+DEFAULT_CONSENT_TEXT = (
+    "Я даю согласие на обработку моих персональных данных (телефон, имя, история покупок) "
+    "для участия в программе лояльности в соответствии с 152-ФЗ."
+)
+
+
+def ensure_defaults(program_model, tier_model) -> None:
+    """Create the program row and the default tiers if missing (used by migrations too)."""
+    program_model.objects.get_or_create(
+        pk=1,
+        defaults={
+            "rules_text": DEFAULT_RULES_TEXT,
+            "rules_text_en": DEFAULT_RULES_TEXT_EN,
+            "join_consent_text": DEFAULT_CONSENT_TEXT,
+        },
+    )
+    if not tier_model.objects.exists():
+        tier_model.objects.bulk_create(tier_model(**data) for data in DEFAULT_TIERS)

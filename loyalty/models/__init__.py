@@ -1,0 +1,21 @@
+from loyalty.models.ledger import Account, LedgerEntry, PointLot
+from loyalty.models.partners import IdempotencyRecord, Partner, PartnerAPIKey, Store
+from loyalty.models.program import Program, Tier, TierChange
+from loyalty.models.purchases import Purchase, PurchaseLine, Refund, RefundLine
+
+__all__ = [
+    "Account",
+    "IdempotencyRecord",
+    "LedgerEntry",
+    "Partner",
+    "PartnerAPIKey",
+    "PointLot",
+    "Program",
+    "Purchase",
+    "PurchaseLine",
+    "Refund",
+    "RefundLine",
+    "Store",
+    "Tier",
+    "TierChange",
+]

@@ -1,0 +1,197 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+class Purchase(models.Model):
+    """A check: what was bought, how much was paid with points, what was earned."""
+
+    partner = models.ForeignKey(
+        "loyalty.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        related_name="purchases",
+    )
+    store = models.ForeignKey(
+        "loyalty.Store",
+        verbose_name=_("store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="purchases",
+    )
+    external_id = models.CharField(_("check number"), max_length=100)
+    member = models.ForeignKey(
+        "customers.Member",
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        related_name="purchases",
+    )
+    occurred_at = models.DateTimeField(_("bought at"))
+    total = models.DecimalField(_("check total"), **MONEY)
+    discount = models.DecimalField(_("paid with points, ₽"), **MONEY, default=ZERO)
+    redeemed_points = models.IntegerField(_("points redeemed"), default=0)
+    earned_points = models.IntegerField(_("points earned"), default=0)
+    earn_base = models.DecimalField(_("amount points were earned on"), **MONEY, default=ZERO)
+    tier = models.ForeignKey(
+        "loyalty.Tier",
+        verbose_name=_("tier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    refunded_total = models.DecimalField(_("refunded, ₽"), **MONEY, default=ZERO)
+    refunded_discount = models.DecimalField(**MONEY, default=ZERO)
+    returned_points = models.IntegerField(_("points returned"), default=0)
+    clawed_back_points = models.IntegerField(_("points clawed back"), default=0)
+    forfeited_points = models.IntegerField(
+        _("redeemed points not returned (their lot expired)"), default=0
+    )
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cashier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "external_id"], name="purchase_external_id_per_partner"
+            ),
+            models.CheckConstraint(condition=Q(total__gt=0), name="purchase_total_positive"),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0) & Q(discount__lte=F("total")),
+                name="purchase_discount_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_total__gte=0) & Q(refunded_total__lte=F("total")),
+                name="purchase_refund_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_points__gte=0)
+                & Q(forfeited_points__gte=0)
+                & Q(returned_points__lte=F("redeemed_points") - F("forfeited_points")),
+                name="purchase_return_within_redeemed",
+            ),
+            models.CheckConstraint(
+                condition=Q(clawed_back_points__gte=0)
+                & Q(clawed_back_points__lte=F("earned_points")),
+                name="purchase_clawback_within_earned",
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "occurred_at"], name="purchase_by_member")]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.total} ₽)"
+
+    @property
+    def paid(self) -> Decimal:
+        """Money paid (the check total less the part paid with points)."""
+        return self.total - self.discount
+
+    @property
+    def refundable_total(self) -> Decimal:
+        return self.total - self.refunded_total
+
+
+class PurchaseLine(models.Model):
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"))
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, blank=True, default="")
+    category = models.CharField(_("category"), max_length=100, blank=True, default="")
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    price = models.DecimalField(_("price"), **MONEY)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    redeemable = models.BooleanField(_("points may pay for it"), default=True)
+    discount = models.DecimalField(_("paid with points, ₽"), **MONEY, default=ZERO)
+    refunded_quantity = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal(0))
+    refunded_amount = models.DecimalField(**MONEY, default=ZERO)
+    refunded_discount = models.DecimalField(**MONEY, default=ZERO)
+
+    class Meta:
+        verbose_name = _("purchase line")
+        verbose_name_plural = _("purchase lines")
+        ordering = ["position"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="line_amount_nonneg"),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0) & Q(discount__lte=F("amount")),
+                name="line_discount_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__gte=0) & Q(refunded_quantity__lte=F("quantity")),
+                name="line_refund_within_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} × {self.quantity}"
+
+
+class Refund(models.Model):
+    """Money (and goods) given back on a purchase, and the points that moved because of it."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
+    external_id = models.CharField(_("refund number"), max_length=100)
+    amount = models.DecimalField(_("refunded goods value, ₽"), **MONEY)
+    discount = models.DecimalField(_("of which paid with points, ₽"), **MONEY, default=ZERO)
+    clawed_back_points = models.IntegerField(_("points clawed back"), default=0)
+    returned_points = models.IntegerField(_("points returned"), default=0)
+    forfeited_points = models.IntegerField(_("points not returned (their lot expired)"), default=0)
+    shortfall_points = models.IntegerField(_("points already spent"), default=0)
+    shortfall_amount = models.DecimalField(
+        _("to withhold from the refund, ₽"), **MONEY, default=ZERO
+    )
+    request_hash = models.CharField(max_length=64, blank=True, default="")
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("refunded at"))
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purchase", "external_id"], name="refund_external_id_per_purchase"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.amount} ₽)"
+
+    @property
+    def paid_amount(self) -> Decimal:
+        return self.amount - self.discount
+
+
+class RefundLine(models.Model):
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(PurchaseLine, on_delete=models.PROTECT, related_name="refund_lines")
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    amount = models.DecimalField(**MONEY)
+    discount = models.DecimalField(**MONEY, default=ZERO)
+
+    class Meta:
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")

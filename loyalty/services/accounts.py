@@ -1,0 +1,75 @@
+"""Opening accounts and staff adjustments of points."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Member
+from loyalty.defaults import ensure_defaults
+from loyalty.errors import InsufficientPoints, InvalidInput
+from loyalty.models import Account, LedgerEntry, PointLot, Program, Tier, TierChange
+from loyalty.services.ledger import LedgerTransaction, lock_account
+from loyalty.services.program import get_program, get_tiers
+
+
+def entry_tier() -> Tier:
+    """The lowest active tier, where every member starts."""
+    tiers = get_tiers()
+    if not tiers:
+        ensure_defaults(Program, Tier)
+        tiers = list(Tier.objects.filter(is_active=True).order_by("min_spend"))
+    return tiers[0]
+
+
+def open_account(*, member: Member, now: dt.datetime) -> Account:
+    """Open the member's points account at the entry tier."""
+    tier = entry_tier()
+    account = Account.objects.create(
+        member=member, tier=tier, tier_since=now, created_at=now, updated_at=now
+    )
+    TierChange.objects.create(
+        account=account, to_tier=tier, reason=TierChange.Reason.ENROLL, created_at=now
+    )
+    return account
+
+
+def adjust_points(
+    *, member_id: int, points: int, reason: str, staff, now: dt.datetime
+) -> list[LedgerEntry]:
+    """A staff member adds or removes points by hand, with a reason that is kept in the ledger.
+
+    Added points are available at once and live the program's lifetime; removed points come out
+    of the earliest-expiring lots and can never take the balance below zero.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            _("A reason is required."), fields={"reason": [str(_("A reason is required."))]}
+        )
+    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
+        raise InvalidInput(
+            _("Enter a whole, non-zero number of points."),
+            fields={"points": [str(_("Enter a whole, non-zero number of points."))]},
+        )
+    with transaction.atomic(durable=True):
+        account = lock_account(member_id)
+        ledger = LedgerTransaction(
+            account,
+            program=get_program(),
+            now=now,
+            require_active=False,
+            staff=staff,
+            reason=reason[:500],
+        )
+        if points > 0:
+            ledger.add(
+                points, LedgerEntry.Kind.ADJUST, source=PointLot.Source.ADJUST, available_at=now
+            )
+        else:
+            wanted = -points
+            if sum(lot.remaining for lot in ledger.spendable_lots()) < wanted:
+                raise InsufficientPoints()
+            ledger.spend(wanted, LedgerEntry.Kind.ADJUST)
+        ledger.flush()
+        return ledger.entries

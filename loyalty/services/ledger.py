@@ -1,0 +1,231 @@
+"""The one write path for points: lock an account, move points between lots, write entries.
+
+Every service that changes points opens a `LedgerTransaction` inside `transaction.atomic()`.
+It locks the account row first, then the account's live lots (by expiry and id), settles what
+is due (burns expired lots, activates pending ones), lets the service spend and add points, and
+writes everything in a constant number of statements: one UPDATE of the touched lots, one
+INSERT of new lots, one INSERT of entries and one UPDATE of the account.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Q
+
+from customers.errors import MemberBlocked, MemberNotFound
+from loyalty.models import Account, LedgerEntry, PointLot, Program
+from loyalty.services.program import lot_available_at, lot_expiry
+
+Kind = LedgerEntry.Kind
+
+
+def lock_account(member_id: int) -> Account:
+    """Lock and return the member's account (with the member row), or MemberNotFound."""
+    try:
+        return (
+            Account.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("member")
+            .get(member_id=member_id)
+        )
+    except (Account.DoesNotExist, ValueError, TypeError) as exc:
+        raise MemberNotFound() from exc
+
+
+class LedgerTransaction:
+    """Points moves on one locked account, written at `flush()`."""
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        program: Program,
+        now: dt.datetime,
+        require_active: bool = True,
+        extra_lot_ids: Iterable[int] = (),
+        **links,
+    ):
+        if require_active and not account.member.is_active:
+            raise MemberBlocked()
+        self.account = account
+        self.program = program
+        self.now = now
+        self.links = links  # purchase, refund, staff, partner: stamped on every entry
+        self.entries: list[LedgerEntry] = []
+        self.new_lots: list[PointLot] = []
+        self._dirty: dict[int, PointLot] = {}
+        extra = list(extra_lot_ids)
+        lots = PointLot.objects.select_for_update(no_key=True).filter(account=account)
+        lots = (
+            lots.filter(Q(remaining__gt=0) | Q(id__in=extra))
+            if extra
+            else lots.filter(remaining__gt=0)
+        )
+        self.lots: list[PointLot] = list(lots.order_by("expires_at", "id"))
+        self._settle()
+
+    # --- reading -------------------------------------------------------------------------
+    def spendable_lots(self) -> list[PointLot]:
+        """Available lots with points left, earliest-expiring first."""
+        return [lot for lot in self.lots if lot.remaining > 0 and not lot.is_pending]
+
+    def lot(self, lot_id: int) -> PointLot | None:
+        return next((lot for lot in self.lots if lot.pk == lot_id), None)
+
+    # --- moving points -------------------------------------------------------------------
+    def _entry(self, kind: str, points: int, pending_change: int = 0, lot=None, **extra):
+        fields = {**self.links, **extra}
+        self.entries.append(
+            LedgerEntry(
+                account=self.account,
+                kind=kind,
+                points=points,
+                pending_change=pending_change,
+                lot=lot,
+                expires_at=lot.expires_at if lot is not None else None,
+                created_at=self.now,
+                **fields,
+            )
+        )
+
+    def _touch(self, lot: PointLot) -> None:
+        if lot.pk is not None:
+            self._dirty[lot.pk] = lot
+
+    def _settle(self) -> None:
+        """Burn lots past expiry and activate lots past their delay, as of `now`."""
+        for lot in self.lots:
+            if lot.remaining > 0 and lot.expires_at <= self.now:
+                self.expire(lot)
+            elif lot.is_pending and lot.available_at <= self.now:
+                self.activate(lot)
+
+    def expire(self, lot: PointLot) -> None:
+        burnt = lot.remaining
+        if lot.is_pending:
+            self.account.pending -= burnt
+            lot.is_pending = False
+            self._entry(Kind.EXPIRE, -burnt, -burnt, lot)
+        else:
+            self.account.available -= burnt
+            self._entry(Kind.EXPIRE, -burnt, 0, lot)
+        lot.remaining = 0
+        self._touch(lot)
+
+    def activate(self, lot: PointLot) -> None:
+        lot.is_pending = False
+        self.account.pending -= lot.remaining
+        self.account.available += lot.remaining
+        if lot.remaining:
+            self._entry(Kind.ACTIVATE, 0, -lot.remaining, lot)
+        self._touch(lot)
+
+    def take(self, lot: PointLot, points: int, kind: str, **extra) -> None:
+        """Take `points` out of one lot (available or pending) with an entry of `kind`."""
+        assert 0 < points <= lot.remaining
+        lot.remaining -= points
+        if lot.is_pending:
+            self.account.pending -= points
+            self._entry(kind, -points, -points, lot, **extra)
+        else:
+            self.account.available -= points
+            self._entry(kind, -points, 0, lot, **extra)
+        self._touch(lot)
+
+    def spend(self, points: int, kind: str, lots: list[PointLot] | None = None, **extra) -> int:
+        """Take up to `points` from `lots` (default: spendable, earliest-expiring first).
+
+        Returns how many points were taken; the caller decides what a shortfall means.
+        """
+        left = points
+        for lot in self.spendable_lots() if lots is None else lots:
+            if left == 0:
+                break
+            part = min(left, lot.remaining)
+            if part:
+                self.take(lot, part, kind, **extra)
+                left -= part
+        return points - left
+
+    def give_back(self, lot: PointLot, points: int, kind: str, **extra) -> None:
+        """Put points back into the lot they were taken from (its expiry stays)."""
+        assert points > 0 and lot.remaining + points <= lot.points
+        lot.remaining += points
+        if lot.is_pending:
+            self.account.pending += points
+            self._entry(kind, points, points, lot, **extra)
+        else:
+            self.account.available += points
+            self._entry(kind, points, 0, lot, **extra)
+        self._touch(lot)
+
+    def add(
+        self,
+        points: int,
+        kind: str,
+        *,
+        source: str,
+        available_at: dt.datetime | None = None,
+        expires_at: dt.datetime | None = None,
+        purchase=None,
+        **extra,
+    ) -> PointLot | None:
+        """Credit `points` as a new lot; outstanding debt is repaid from it first."""
+        assert points > 0
+        repaid = min(self.account.debt, points)
+        self.account.debt -= repaid
+        self.account.lifetime_earned += points if kind in (Kind.EARN, Kind.BONUS) else 0
+        credited = points - repaid
+        if credited == 0:
+            self._entry(kind, points, 0, None, **extra)
+            return None
+        available_at = available_at or lot_available_at(self.program, self.now)
+        is_pending = available_at > self.now
+        lot = PointLot(
+            account=self.account,
+            source=source,
+            points=credited,
+            remaining=credited,
+            is_pending=is_pending,
+            available_at=available_at,
+            expires_at=expires_at or lot_expiry(self.program, self.now),
+            purchase=purchase,
+            created_at=self.now,
+        )
+        self.new_lots.append(lot)
+        self.lots.append(lot)
+        if is_pending:
+            self.account.pending += credited
+        else:
+            self.account.available += credited
+        self._entry(kind, points, credited if is_pending else 0, lot, **extra)
+        return lot
+
+    def owe(self, points: int, kind: str, **extra) -> None:
+        """Record points the member owes (refund debt): the balance goes below zero."""
+        assert points > 0
+        self.account.debt += points
+        self._entry(kind, -points, 0, None, **extra)
+
+    # --- writing -------------------------------------------------------------------------
+    def flush(self) -> None:
+        if self._dirty:
+            PointLot.objects.bulk_update(list(self._dirty.values()), ["remaining", "is_pending"])
+        if self.new_lots:
+            PointLot.objects.bulk_create(self.new_lots)
+        if self.entries:
+            for entry in self.entries:
+                entry.lot_id = entry.lot.pk if entry.lot is not None else None
+            LedgerEntry.objects.bulk_create(self.entries)
+        self.account.updated_at = self.now
+        self.account.save(
+            update_fields=[
+                "available",
+                "pending",
+                "debt",
+                "lifetime_earned",
+                "tier",
+                "tier_since",
+                "below_tier_since",
+                "updated_at",
+            ]
+        )

@@ -1,0 +1,234 @@
+"""Quoting and recording purchases: redeem points on a check, then earn on the money paid."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from customers.errors import MemberBlocked, MemberNotFound
+from loyalty.errors import InsufficientPoints, InvalidCheck, PurchaseExists, RedeemLimitExceeded
+from loyalty.models import Account, LedgerEntry, Partner, PointLot, Program, Purchase, PurchaseLine
+from loyalty.money import floor_points, from_kopecks, split_proportionally, to_kopecks
+from loyalty.services.checks import CheckLine, build_check
+from loyalty.services.ledger import LedgerTransaction, lock_account
+from loyalty.services.program import get_program, get_tier
+from loyalty.services.tiers import upgrade_if_qualified
+
+MAX_CLOCK_SKEW = dt.timedelta(days=1)
+
+
+@dataclass
+class LineDiscount:
+    sku: str
+    amount: Decimal
+    discount: Decimal
+
+
+@dataclass
+class Quote:
+    available_points: int
+    max_redeem_points: int
+    redeem_points: int
+    earn_points: int
+    discount: Decimal
+    lines: list[LineDiscount]
+    campaigns: list = field(default_factory=list)
+
+
+@dataclass
+class PurchaseResult:
+    purchase: Purchase
+    lines: list[LineDiscount]
+    account: Account
+
+
+def redeem_cap(program: Program, lines: list[CheckLine], available: int) -> int:
+    """Points that may pay for this check: the share of redeemable goods, and no more than held."""
+    eligible = sum((line.amount for line in lines if line.redeemable), Decimal(0))
+    by_share = floor_points(eligible * program.max_redeem_percent / 100, program.point_value)
+    return max(0, min(available, by_share))
+
+
+def allocate_discount(lines: list[CheckLine], discount: Decimal) -> list[Decimal]:
+    """Spread a discount over the redeemable lines in proportion to their amounts, to the kopeck."""
+    weights = [line.kopecks if line.redeemable else 0 for line in lines]
+    return [from_kopecks(k) for k in split_proportionally(to_kopecks(discount), weights)]
+
+
+def earn_for(program: Program, rubles_per_point: Decimal, total: Decimal, discount: Decimal):
+    """Points earned on a check, rounded down, and the amount they were earned on."""
+    base = total if program.earn_on_redeemed else total - discount
+    if total < program.min_check_for_earning:
+        return 0, base
+    return floor_points(base, rubles_per_point), base
+
+
+def _check_redeem(redeem_points: int, available: int, cap: int) -> None:
+    if not isinstance(redeem_points, int) or isinstance(redeem_points, bool) or redeem_points < 0:
+        raise InvalidCheck(
+            _("Points to redeem must be a whole number, zero or more."),
+            fields={"redeem_points": [_("Points to redeem must be a whole number, zero or more.")]},
+        )
+    if redeem_points > available:
+        raise InsufficientPoints(available=available)
+    if redeem_points > cap:
+        raise RedeemLimitExceeded(max_redeem_points=cap)
+
+
+def _spendable_now(account: Account, now: dt.datetime) -> int:
+    """Points the member can spend at `now`, even if the beat has not activated or burnt yet."""
+    if account.pending == 0 and account.available == 0:
+        return 0
+    return (
+        PointLot.objects.filter(
+            account=account, remaining__gt=0, available_at__lte=now, expires_at__gt=now
+        ).aggregate(s=Sum("remaining"))["s"]
+        or 0
+    )
+
+
+def quote_purchase(
+    *,
+    member_id: int,
+    now: dt.datetime,
+    lines: list[dict] | None = None,
+    amount=None,
+    redeem_points: int | None = None,
+) -> Quote:
+    """What a check would do, without writing: the most points it may take, what it would earn.
+
+    With `redeem_points` the quote is for redeeming exactly that many (refused like the purchase
+    would be); without it, for redeeming none.
+    """
+    check = build_check(lines, amount)
+    program = get_program()
+    try:
+        account = Account.objects.select_related("member").get(member_id=member_id)
+    except (Account.DoesNotExist, ValueError, TypeError) as exc:
+        raise MemberNotFound() from exc
+    if not account.member.is_active:
+        raise MemberBlocked()
+    available = _spendable_now(account, now)
+    cap = redeem_cap(program, check, available)
+    redeem = redeem_points or 0
+    _check_redeem(redeem, available, cap)
+    discount = redeem * program.point_value
+    total = sum((line.amount for line in check), Decimal(0))
+    earn, _base = earn_for(program, get_tier(account.tier_id).rubles_per_point, total, discount)
+    shares = allocate_discount(check, discount)
+    return Quote(
+        available_points=available,
+        max_redeem_points=cap,
+        redeem_points=redeem,
+        earn_points=earn,
+        discount=discount,
+        lines=[LineDiscount(line.sku, line.amount, d) for line, d in zip(check, shares)],
+    )
+
+
+def record_purchase(
+    *,
+    member_id: int,
+    partner: Partner,
+    external_id: str,
+    now: dt.datetime,
+    lines: list[dict] | None = None,
+    amount=None,
+    redeem_points: int = 0,
+    store=None,
+    occurred_at: dt.datetime | None = None,
+    cashier=None,
+    idempotency_key: str = "",
+) -> PurchaseResult:
+    """Record a check: redeem points (at most the program's share and the balance), then earn
+    on the money paid at the member's tier rate, rounded down — one transaction.
+
+    A purchase that lifts the qualifying spend over a tier threshold upgrades the member after
+    its own points are earned at the old rate.
+    """
+    check = build_check(lines, amount)
+    external_id = (external_id or "").strip()
+    if not external_id or len(external_id) > 100:
+        raise InvalidCheck(
+            _("A check number is required (up to 100 characters)."),
+            fields={"external_id": [_("A check number is required (up to 100 characters).")]},
+        )
+    occurred_at = occurred_at or now
+    if occurred_at > now + MAX_CLOCK_SKEW:
+        raise InvalidCheck(
+            _("The purchase time is in the future."),
+            fields={"occurred_at": [_("The purchase time is in the future.")]},
+        )
+    if store is not None and store.partner_id != partner.pk:
+        raise InvalidCheck(
+            _("The store belongs to another partner."),
+            fields={"store_id": [_("The store belongs to another partner.")]},
+        )
+    program = get_program()
+    try:
+        with transaction.atomic(durable=True):
+            account = lock_account(member_id)
+            ledger = LedgerTransaction(
+                account, program=program, now=now, partner=partner, staff=cashier
+            )
+            available = sum(lot.remaining for lot in ledger.spendable_lots())
+            cap = redeem_cap(program, check, available)
+            _check_redeem(redeem_points, available, cap)
+            discount = redeem_points * program.point_value
+            total = sum((line.amount for line in check), Decimal(0))
+            tier = get_tier(account.tier_id)
+            earn, base = earn_for(program, tier.rubles_per_point, total, discount)
+            purchase = Purchase.objects.create(
+                partner=partner,
+                store=store,
+                external_id=external_id,
+                member_id=account.member_id,
+                occurred_at=occurred_at,
+                total=total,
+                discount=discount,
+                redeemed_points=redeem_points,
+                earned_points=earn,
+                earn_base=base,
+                tier=tier,
+                idempotency_key=idempotency_key,
+                cashier=cashier,
+                created_at=now,
+            )
+            shares = allocate_discount(check, discount)
+            PurchaseLine.objects.bulk_create(
+                PurchaseLine(
+                    purchase=purchase,
+                    position=i,
+                    sku=line.sku,
+                    name=line.name,
+                    category=line.category,
+                    quantity=line.quantity,
+                    price=line.price,
+                    amount=line.amount,
+                    redeemable=line.redeemable,
+                    discount=share,
+                )
+                for i, (line, share) in enumerate(zip(check, shares), start=1)
+            )
+            ledger.links["purchase"] = purchase
+            if redeem_points:
+                ledger.spend(redeem_points, LedgerEntry.Kind.REDEEM)
+            if earn:
+                ledger.add(
+                    earn, LedgerEntry.Kind.EARN, source=PointLot.Source.EARN, purchase=purchase
+                )
+            upgrade_if_qualified(account, program=program, now=now)
+            ledger.flush()
+    except IntegrityError as exc:
+        existing = Purchase.objects.filter(partner=partner, external_id=external_id).first()
+        if existing is None:
+            raise
+        raise PurchaseExists(id=existing.pk, idempotency_key=existing.idempotency_key) from exc
+    return PurchaseResult(
+        purchase=purchase,
+        lines=[LineDiscount(line.sku, line.amount, d) for line, d in zip(check, shares)],
+        account=account,
+    )

@@ -1,0 +1,51 @@
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _program_defaults(request):
+    """The default program and tiers, also after a transactional test flushed the tables."""
+    uses_db = {"db", "transactional_db", "live_server", "admin_client"} & set(request.fixturenames)
+    if not uses_db and not request.node.get_closest_marker("django_db"):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")
+    from loyalty.defaults import ensure_defaults
+    from loyalty.models import Program, Tier
+    from loyalty.services.program import clear_cache
+
+    ensure_defaults(Program, Tier)
+    clear_cache()
+    yield
+    clear_cache()
+
+
+@pytest.fixture
+def now():
+    from tests.factories import T0
+
+    return T0
+
+
+@pytest.fixture
+def partner(db):
+    from tests.factories import PartnerFactory
+
+    return PartnerFactory(name="Магазин у дома")
+
+
+@pytest.fixture
+def store(partner):
+    from tests.factories import StoreFactory
+
+    return StoreFactory(partner=partner, name="Тверская")
+
+
+@pytest.fixture
+def member(db, now):
+    from tests.factories import make_member
+
+    return make_member(now=now, first_name="Анна", last_name="Кузнецова")

@@ -1,0 +1,56 @@
+"""Test data built through the real services, so every member has an account and consents."""
+
+import datetime as dt
+import itertools
+import zoneinfo
+
+import factory
+
+from customers.models import Member, User
+from customers.services import enroll_member
+from loyalty.models import Partner, Store
+
+MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
+T0 = dt.datetime(2026, 1, 15, 12, 0, tzinfo=MOSCOW)
+
+_phones = itertools.count(1000000)
+
+
+def next_phone() -> str:
+    return f"+7912{next(_phones):07d}"
+
+
+def make_member(*, phone: str | None = None, now: dt.datetime = T0, **fields) -> Member:
+    return enroll_member(
+        phone=phone or next_phone(),
+        consents={"personal_data": True},
+        now=now,
+        **fields,
+    )
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Partner {n}")
+
+
+class StoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Store
+
+    partner = factory.SubFactory(PartnerFactory)
+    name = factory.Sequence(lambda n: f"Store {n}")
+    address = "Москва, ул. Тверская, 1"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pass-Word-42")
+    is_staff = True
