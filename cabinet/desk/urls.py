@@ -1,0 +1,4 @@
+"""Cashier desk routes, mounted at /desk/."""
+
+app_name = "desk"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Customer cabinet routes, mounted at /."""
+
+app_name = "cabinet"
+urlpatterns: list = []
