@@ -1,0 +1,1 @@
+"""Admin registrations for the FAQ and the desk activity log."""

@@ -1,0 +1,1 @@
+"""Admin registrations (see loyalty/admin/__init__.py)."""
