@@ -1,4 +1,27 @@
 """Customer cabinet routes, mounted at /."""
 
+from django.urls import path
+
+from cabinet.views import auth, history, home, profile, statement
+
 app_name = "cabinet"
-urlpatterns: list = []
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("login/", auth.login_view, name="login"),
+    path("join/", auth.join_view, name="join"),
+    path("code/", auth.code_view, name="code"),
+    path("code/resend/", auth.resend_view, name="resend"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("history/", history.history, name="history"),
+    path("purchases/<int:pk>/", history.purchase_detail, name="purchase"),
+    path("offers/", home.offers, name="offers"),
+    path("rules/", home.rules, name="rules"),
+    path("faq/", home.faq, name="faq"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/dates/", profile.date_add, name="date_add"),
+    path("profile/dates/<int:pk>/remove/", profile.date_remove, name="date_remove"),
+    path("profile/notifications/", profile.notifications, name="notifications"),
+    path("profile/consents/", profile.consent, name="consent"),
+    path("statement/", statement.statement, name="statement"),
+    path("statement/<str:card_number>.pdf", statement.statement_pdf, name="statement_pdf"),
+]

@@ -1,0 +1,1 @@
+"""The customer cabinet's pages: thin views over the customers and loyalty services."""

@@ -1,0 +1,42 @@
+"""Home (balance, expiry, tier, card) and the read-only pages: offers, rules, FAQ."""
+
+from django.utils import timezone
+
+from cabinet.member_auth import member_required
+from cabinet.models import FaqEntry
+from cabinet.views.common import render_page
+from loyalty.selectors import expiring_points, member_balance, tier_progress
+from loyalty.services.program import get_program
+
+
+@member_required
+def home(request):
+    member = request.member
+    now = timezone.now()
+    program = get_program()
+    balance = member_balance(member.pk, now=now)
+    return render_page(
+        request,
+        "cabinet/home.html",
+        {
+            "balance": balance,
+            "available_rub": balance.available * program.point_value,
+            "expiring": expiring_points(member.pk, now=now, limit=3),
+            "progress": tier_progress(member.pk, now=now),
+        },
+    )
+
+
+@member_required
+def offers(request):
+    # Campaigns are not built yet: the page says so honestly instead of showing stand-ins.
+    return render_page(request, "cabinet/offers.html", {"offers": []})
+
+
+def rules(request):
+    return render_page(request, "cabinet/rules.html")
+
+
+def faq(request):
+    entries = FaqEntry.objects.filter(is_published=True)
+    return render_page(request, "cabinet/faq.html", {"entries": entries})

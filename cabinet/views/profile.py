@@ -1,0 +1,132 @@
+"""The member's profile: details, important dates, notification choices and consents."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cabinet.forms import ImportantDateForm, NotificationForm, ProfileForm
+from cabinet.member_auth import member_required
+from cabinet.views.common import add_domain_error, render_page
+from customers.errors import DomainError
+from customers.models import Consent
+from customers.notifications import (
+    add_important_date,
+    notification_choices,
+    remove_important_date,
+    set_notification_choices,
+)
+from customers.selectors import live_consents
+from customers.services import set_consent, update_profile
+
+
+def _profile_page(request, *, profile_form=None, date_form=None, status=200):
+    member = request.member
+    live = live_consents(member)
+    consents = [
+        {"kind": kind.value, "label": kind.label, "live": kind.value in live}
+        for kind in Consent.Kind
+    ]
+    return render_page(
+        request,
+        "cabinet/profile.html",
+        {
+            "profile_form": profile_form
+            or ProfileForm(
+                initial={
+                    "first_name": member.first_name,
+                    "last_name": member.last_name,
+                    "email": member.email,
+                    "birth_date": member.birth_date,
+                }
+            ),
+            "date_form": date_form or ImportantDateForm(),
+            "dates": member.important_dates.all(),
+            "notification_form": NotificationForm(choices=notification_choices(member)),
+            "consents": consents,
+            "consent_history": member.consents.all(),
+        },
+        status=status,
+    )
+
+
+@member_required
+def profile(request):
+    if request.method != "POST":
+        return _profile_page(request)
+    form = ProfileForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            update_profile(
+                member=request.member,
+                now=timezone.now(),
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                birth_date=data["birth_date"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("cabinet:profile")
+    return _profile_page(request, profile_form=form, status=400)
+
+
+@member_required
+@require_POST
+def date_add(request):
+    form = ImportantDateForm(request.POST)
+    if form.is_valid():
+        try:
+            add_important_date(member=request.member, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("The date is added."))
+            return redirect("cabinet:profile")
+    return _profile_page(request, date_form=form, status=400)
+
+
+@member_required
+@require_POST
+def date_remove(request, pk: int):
+    if not remove_important_date(member=request.member, date_id=pk):
+        raise Http404
+    messages.success(request, _("The date is removed."))
+    return redirect("cabinet:profile")
+
+
+@member_required
+@require_POST
+def notifications(request):
+    form = NotificationForm(request.POST, choices=notification_choices(request.member))
+    if form.is_valid():
+        set_notification_choices(member=request.member, choices=form.choices())
+        messages.success(request, _("Your notification choices are saved."))
+    return redirect("cabinet:profile")
+
+
+@member_required
+@require_POST
+def consent(request):
+    kind = request.POST.get("kind", "")
+    give = request.POST.get("action") == "give"
+    if kind == Consent.Kind.PERSONAL_DATA and not give and not request.POST.get("confirm"):
+        messages.error(
+            request,
+            _("Tick the box to confirm: withdrawing this consent asks us to close your account."),
+        )
+        return redirect("cabinet:profile")
+    try:
+        set_consent(
+            member=request.member, kind=kind, given=give, now=timezone.now(), source="cabinet"
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, _("Consent given.") if give else _("Consent withdrawn."))
+    return redirect("cabinet:profile")

@@ -1,0 +1,162 @@
+"""One-time login codes for the cabinet: issue, deliver and verify.
+
+A code is 6 digits, stored only as an HMAC-SHA256 (keyed with SECRET_KEY, bound to its phone or
+e-mail), lives 5 minutes and allows 5 wrong tries; then it is locked and a new one must be asked
+for. Sending is rate-limited per phone/e-mail and per IP by counting the LoginCode rows sent in
+a sliding window, so the limits hold across processes without a shared cache.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from customers.errors import DomainError, InvalidInput, InvalidPhone
+from customers.models import LoginCode
+from customers.phones import normalize_phone
+from customers.sms import send_sms
+
+CODE_DIGITS = 6
+CODE_LIFETIME = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+# (how many codes, in what window): overridable in settings for a load test or a demo.
+SENDS_PER_TARGET = (3, dt.timedelta(minutes=15))
+SENDS_PER_IP = (10, dt.timedelta(hours=1))
+
+
+class CodeRateLimited(DomainError):
+    code = "otp_rate_limited"
+    default_detail = gettext_lazy("Too many codes were requested. Please try again later.")
+    http_status = 429
+
+
+class CodeInvalid(DomainError):
+    code = "otp_invalid"
+    default_detail = gettext_lazy("The code is wrong.")
+    http_status = 400
+
+
+class CodeExpired(DomainError):
+    code = "otp_expired"
+    default_detail = gettext_lazy("The code has expired or was already used. Ask for a new one.")
+    http_status = 400
+
+
+class CodeLocked(DomainError):
+    code = "otp_locked"
+    default_detail = gettext_lazy("Too many wrong tries. Ask for a new code.")
+    http_status = 400
+
+
+def normalize_target(raw: str) -> str:
+    """A phone in E.164 or a lower-case e-mail; InvalidInput (field `target`) otherwise."""
+    text = (raw or "").strip()
+    if "@" in text:
+        try:
+            validate_email(text)
+        except ValidationError as exc:
+            message = _("Enter a valid phone number or e-mail.")
+            raise InvalidInput(message, fields={"target": [message]}) from exc
+        return text.lower()
+    try:
+        return normalize_phone(text)
+    except InvalidPhone as exc:
+        message = _("Enter a valid phone number or e-mail.")
+        raise InvalidInput(message, fields={"target": [message]}) from exc
+
+
+def is_email(target: str) -> bool:
+    return "@" in target
+
+
+def hash_code(target: str, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{target}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _limit(name: str, default: tuple[int, dt.timedelta]) -> tuple[int, dt.timedelta]:
+    return getattr(settings, name, default)
+
+
+def _check_rate(rows, limit: tuple[int, dt.timedelta], now: dt.datetime) -> None:
+    count, window = limit
+    recent = list(rows.filter(created_at__gt=now - window).values_list("created_at", flat=True))
+    if len(recent) >= count:
+        oldest = min(recent)
+        retry_after = max(1, int((oldest + window - now).total_seconds()))
+        raise CodeRateLimited(retry_after=retry_after)
+
+
+def issue_code(*, target: str, ip: str | None, now: dt.datetime) -> str:
+    """Create a code for a normalized `target` and return it in clear (to be sent, never kept).
+
+    Refused with CodeRateLimited when the target or the IP asked for too many codes lately.
+    """
+    _check_rate(
+        LoginCode.objects.filter(target=target),
+        _limit("OTP_SENDS_PER_TARGET", SENDS_PER_TARGET),
+        now,
+    )
+    if ip:
+        _check_rate(LoginCode.objects.filter(ip=ip), _limit("OTP_SENDS_PER_IP", SENDS_PER_IP), now)
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    LoginCode.objects.create(
+        target=target,
+        code_hash=hash_code(target, code),
+        ip=ip or None,
+        created_at=now,
+        expires_at=now + CODE_LIFETIME,
+    )
+    return code
+
+
+def send_login_code(*, target: str, ip: str | None, now: dt.datetime) -> None:
+    """Issue a code and deliver it: an SMS to a phone, an e-mail to an address."""
+    code = issue_code(target=target, ip=ip, now=now)
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    text = _("Your Kopilka code: %(code)s. It is valid for %(minutes)s minutes.") % {
+        "code": code,
+        "minutes": minutes,
+    }
+    if is_email(target):
+        send_mail(_("Your Kopilka login code"), text, None, [target])
+    else:
+        send_sms(target, text)
+
+
+def verify_code(*, target: str, code: str, now: dt.datetime) -> None:
+    """Accept the latest code sent to `target` once; count wrong tries and lock after five.
+
+    Raises CodeExpired (none, used or too old), CodeLocked or CodeInvalid (with `attempts_left`).
+    """
+    entered = (code or "").strip()
+    with transaction.atomic():
+        row = (
+            LoginCode.objects.select_for_update()
+            .filter(target=target)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            error = CodeExpired()
+        elif row.attempts >= MAX_ATTEMPTS:
+            error = CodeLocked()
+        elif hmac.compare_digest(row.code_hash, hash_code(target, entered)):
+            row.used_at = now
+            row.save(update_fields=["used_at"])
+            return
+        else:
+            # The wrong try is saved before the error leaves the transaction.
+            row.attempts += 1
+            row.save(update_fields=["attempts"])
+            left = MAX_ATTEMPTS - row.attempts
+            error = CodeInvalid(attempts_left=left) if left else CodeLocked()
+    raise error

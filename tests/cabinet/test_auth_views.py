@@ -1,0 +1,167 @@
+"""Joining and logging in through the pages: codes, consents, sessions, CSRF."""
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from cabinet.member_auth import SESSION_KEY
+from customers.models import Consent, LoginCode, Member
+from tests.cabinet.helpers import code_from_outbox
+from tests.factories import make_member
+
+pytestmark = pytest.mark.django_db
+PHONE = "+79161112233"
+
+
+@pytest.fixture
+def en_client(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def join(client, **extra):
+    data = {"phone": "8 916 111-22-33", "personal_data": "on", **extra}
+    return client.post(reverse("cabinet:join"), data)
+
+
+def test_joining_with_a_phone_sends_a_code_and_the_code_opens_home(en_client, outbox):
+    response = join(en_client, first_name="Анна")
+    assert response.status_code == 302 and response.url == reverse("cabinet:code")
+    assert not Member.objects.exists()  # nobody is enrolled before the phone is proven
+
+    code = code_from_outbox(outbox, PHONE)
+    response = en_client.post(reverse("cabinet:code"), {"code": code}, follow=True)
+    member = Member.objects.get(phone=PHONE)
+    assert member.channel == Member.Channel.CABINET
+    assert member.first_name == "Анна"
+    assert response.redirect_chain[-1][0] == reverse("cabinet:home")
+    assert member.card_number.encode() in response.content
+    # Marketing consents are optional and unticked: only personal data was given.
+    assert set(member.consents.values_list("kind", flat=True)) == {"personal_data"}
+
+
+def test_joining_records_the_marketing_consents_ticked_and_the_referrer(en_client, outbox):
+    friend = make_member()
+    join(en_client, marketing_sms="on", referral_code=friend.referral_code.lower())
+    en_client.post(reverse("cabinet:code"), {"code": code_from_outbox(outbox, PHONE)})
+    member = Member.objects.get(phone=PHONE)
+    assert member.referred_by == friend
+    assert set(member.consents.values_list("kind", flat=True)) == {
+        Consent.Kind.PERSONAL_DATA,
+        Consent.Kind.MARKETING_SMS,
+    }
+
+
+def test_joining_without_the_personal_data_consent_is_refused(en_client, outbox):
+    response = join(en_client, personal_data="")
+    assert response.status_code == 200
+    assert b"Consent to personal data processing is required" in response.content
+    assert not LoginCode.objects.exists()
+
+
+def test_a_wrong_referral_code_is_shown_on_the_join_form(en_client, outbox):
+    join(en_client, referral_code="NOSUCH")
+    response = en_client.post(reverse("cabinet:code"), {"code": code_from_outbox(outbox, PHONE)})
+    assert response.status_code == 400
+    assert b"No member has this referral code" in response.content
+    assert not Member.objects.exists()
+
+
+def test_a_login_for_an_unknown_phone_offers_to_join(en_client, outbox):
+    response = en_client.post(reverse("cabinet:login"), {"target": "+7 916 111 22 33"})
+    assert response.status_code == 200
+    assert b'id="unknown-target"' in response.content
+    assert f"{reverse('cabinet:join')}?phone=%2B79161112233".encode() in response.content
+    assert not LoginCode.objects.exists()
+
+
+def test_logging_in_rotates_the_session_key(en_client, outbox, member):
+    en_client.post(reverse("cabinet:login"), {"target": member.phone})
+    key_before = en_client.session.session_key
+    assert key_before
+    en_client.post(reverse("cabinet:code"), {"code": code_from_outbox(outbox, member.phone)})
+    session = en_client.session
+    assert session.session_key != key_before
+    assert session[SESSION_KEY] == member.pk
+
+
+def test_login_by_email_sends_the_code_by_email(en_client, now):
+    member = make_member(email="anna@example.com")
+    en_client.post(reverse("cabinet:login"), {"target": "Anna@Example.com"})
+    (message,) = mail.outbox
+    code = message.body.split(": ")[1][:6]
+    response = en_client.post(reverse("cabinet:code"), {"code": code})
+    assert response.status_code == 302
+    assert en_client.session[SESSION_KEY] == member.pk
+
+
+def test_wrong_codes_show_tries_left_then_lock(en_client, outbox, member):
+    en_client.post(reverse("cabinet:login"), {"target": member.phone})
+    code = code_from_outbox(outbox, member.phone)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    response = en_client.post(reverse("cabinet:code"), {"code": wrong})
+    assert b"Tries left: 4" in response.content
+    for _ in range(4):
+        response = en_client.post(reverse("cabinet:code"), {"code": wrong})
+    assert b"Too many wrong tries" in response.content
+    response = en_client.post(reverse("cabinet:code"), {"code": code})
+    assert b"Too many wrong tries" in response.content
+    assert SESSION_KEY not in en_client.session
+
+
+def test_asking_for_codes_too_often_is_refused(en_client, outbox, member):
+    for _ in range(3):
+        assert en_client.post(reverse("cabinet:login"), {"target": member.phone}).status_code == 302
+    response = en_client.post(reverse("cabinet:login"), {"target": member.phone})
+    assert response.status_code == 200
+    assert b"Too many codes were requested" in response.content
+    assert LoginCode.objects.count() == 3
+
+
+def test_csrf_is_enforced_on_the_cabinet_forms(outbox, member):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("cabinet:login"), {"target": member.phone})
+    assert response.status_code == 403
+    assert not LoginCode.objects.exists()
+
+    client.get(reverse("cabinet:login"))
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        reverse("cabinet:login"), {"target": member.phone, "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "name", ["home", "history", "offers", "profile", "statement"], ids=lambda n: n
+)
+def test_member_pages_send_visitors_to_the_login(client, name):
+    response = client.get(reverse(f"cabinet:{name}"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("cabinet:login") + "?next=")
+
+
+def test_logging_out_ends_the_session(member_client):
+    assert member_client.get(reverse("cabinet:home")).status_code == 200
+    member_client.post(reverse("cabinet:logout"))
+    assert member_client.get(reverse("cabinet:home")).status_code == 302
+
+
+def test_login_goes_back_to_the_page_asked_for_but_never_off_site(en_client, outbox, member):
+    en_client.post(
+        reverse("cabinet:login") + "?next=/history/",
+        {"target": member.phone, "next": "/history/"},
+    )
+    response = en_client.post(
+        reverse("cabinet:code"), {"code": code_from_outbox(outbox, member.phone)}
+    )
+    assert response.url == "/history/"
+    en_client.post(reverse("cabinet:logout"))
+    en_client.post(
+        reverse("cabinet:login"), {"target": member.phone, "next": "https://evil.example/"}
+    )
+    response = en_client.post(
+        reverse("cabinet:code"), {"code": code_from_outbox(outbox, member.phone)}
+    )
+    assert response.url == reverse("cabinet:home")

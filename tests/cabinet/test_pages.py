@@ -1,0 +1,229 @@
+"""The member's pages: what they show, how many queries they cost, and whose data they see."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cabinet.models import FaqEntry
+from customers.models import Consent, ImportantDate, NotificationPreference
+from loyalty.services import adjust_points, record_purchase
+from loyalty.services.program import clear_cache
+from tests.cabinet.conftest import login_as
+from tests.factories import make_member
+
+pytestmark = pytest.mark.django_db
+
+LINES = [
+    {"sku": "MILK", "name": "Молоко", "price": "100", "quantity": 2},
+    {"sku": "BREAD", "name": "Хлеб", "price": "2800", "quantity": 1},
+]
+
+
+@pytest.fixture
+def real_now():
+    return timezone.now()
+
+
+@pytest.fixture
+def bought(member, partner, real_now):
+    """A 3 000 ₽ purchase (60 points at the base tier) and a 15-point goodwill adjustment."""
+    result = record_purchase(
+        member_id=member.pk,
+        partner=partner,
+        external_id="CHK-1",
+        lines=LINES,
+        now=real_now - dt.timedelta(days=2),
+    )
+    adjust_points(
+        member_id=member.pk,
+        points=15,
+        reason="Извинения за очередь",
+        staff=None,
+        now=real_now - dt.timedelta(days=1),
+    )
+    return result.purchase
+
+
+def test_home_shows_points_their_value_expiry_tier_and_card(
+    member_client, member, bought, django_assert_max_num_queries
+):
+    clear_cache()  # measured with the program settings not yet cached in this process
+    with django_assert_max_num_queries(10):
+        response = member_client.get(reverse("cabinet:home"))
+    html = response.content.decode()
+    assert re.search(r'id="available-points">75<', html)
+    assert "= 75 ₽ off your next purchases" in html
+    assert "60 points expire on" in html and "15 points expire on" in html
+    assert "7,000 ₽ more to Silver" in html
+    assert 'aria-valuenow="30"' in html
+    assert "Early access" not in html and "1 point for every 50 ₽" in html
+    assert 'class="card-qr"' in html and 'class="card-barcode"' in html
+    assert html.count(member.card_number) >= 2
+
+
+def test_history_lists_purchases_and_adjustments_with_reasons(
+    member_client, bought, django_assert_max_num_queries
+):
+    clear_cache()
+    with django_assert_max_num_queries(6):
+        response = member_client.get(reverse("cabinet:history"))
+    html = response.content.decode()
+    assert "Purchase CHK-1 at Магазин у дома" in html
+    assert "Извинения за очередь" in html
+    assert reverse("cabinet:purchase", args=[bought.pk]) in html
+
+
+def test_history_filters_by_kind_and_period(member_client, bought, real_now):
+    html = member_client.get(reverse("cabinet:history"), {"kind": "adjust"}).content.decode()
+    assert "Извинения за очередь" in html and "CHK-1" not in html
+    html = member_client.get(reverse("cabinet:history"), {"kind": "purchase"}).content.decode()
+    assert "CHK-1" in html and "Извинения" not in html
+    yesterday = timezone.localdate(real_now - dt.timedelta(days=1))
+    html = member_client.get(
+        reverse("cabinet:history"), {"date_from": yesterday.isoformat()}
+    ).content.decode()
+    assert "Извинения" in html and "CHK-1" not in html
+
+
+def test_history_is_paginated_with_a_constant_number_of_queries(
+    member_client, member, real_now, django_assert_max_num_queries
+):
+    for i in range(45):
+        adjust_points(
+            member_id=member.pk,
+            points=1,
+            reason=f"gift {i}",
+            staff=None,
+            now=real_now - dt.timedelta(minutes=50 - i),
+        )
+    with django_assert_max_num_queries(6):
+        first = member_client.get(reverse("cabinet:history")).content.decode()
+    assert "gift 44" in first and "gift 24" not in first and "Page 1 of 3" in first
+    with django_assert_max_num_queries(6):
+        third = member_client.get(reverse("cabinet:history"), {"page": 3}).content.decode()
+    assert "gift 0<" in third
+
+
+def test_a_purchase_opens_with_its_lines_and_points(member_client, bought):
+    html = member_client.get(reverse("cabinet:purchase", args=[bought.pk])).content.decode()
+    assert "Молоко" in html and "Хлеб" in html
+    assert "3,000.00 ₽" in html
+    assert re.search(r'id="earned-points">60<', html)
+
+
+def test_another_members_purchase_history_and_statement_are_not_found(client, member, bought):
+    other = make_member()
+    login_as(client, other)
+    assert client.get(reverse("cabinet:purchase", args=[bought.pk])).status_code == 404
+    response = client.get(
+        reverse("cabinet:statement_pdf", args=[member.card_number]),
+        {"date_from": "2020-01-01", "date_to": "2030-01-01"},
+    )
+    assert response.status_code == 404
+    history = client.get(reverse("cabinet:history")).content.decode()
+    assert "CHK-1" not in history and "Извинения" not in history
+    assert client.get(reverse("cabinet:home")).content.decode().count(member.card_number) == 0
+
+
+def test_offers_say_honestly_there_are_none_yet(member_client):
+    html = member_client.get(reverse("cabinet:offers")).content.decode()
+    assert 'id="offers-empty"' in html
+
+
+def test_rules_and_faq_come_from_admin(client):
+    FaqEntry.objects.create(question="Как копить?", answer="Покупайте.", question_en="How?")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert "Points live 6 months" in client.get(reverse("cabinet:rules")).content.decode()
+    html = client.get(reverse("cabinet:faq")).content.decode()
+    assert "How?" in html and "Покупайте." in html  # no English answer: the Russian one shows
+
+
+def test_profile_changes_names_email_and_birth_date(member_client, member):
+    response = member_client.post(
+        reverse("cabinet:profile"),
+        {"first_name": "Аня", "last_name": "К", "email": "A@b.ru", "birth_date": "1990-05-01"},
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert (member.first_name, member.email, member.birth_date) == (
+        "Аня",
+        "a@b.ru",
+        dt.date(1990, 5, 1),
+    )
+
+
+def test_profile_refuses_an_email_of_another_member(member_client):
+    make_member(email="taken@example.com")
+    response = member_client.post(reverse("cabinet:profile"), {"email": "taken@example.com"})
+    assert response.status_code == 400
+    assert b"This e-mail belongs to another member." in response.content
+
+
+def test_important_dates_are_added_and_removed_only_by_their_owner(member_client, member, client):
+    member_client.post(
+        reverse("cabinet:date_add"), {"label": "День рождения сына", "date": "2015-03-08"}
+    )
+    (date,) = member.important_dates.all()
+    assert date.yearly is False  # an unticked box is an unticked box
+    other = make_member()
+    other_date = ImportantDate.objects.create(member=other, label="x", date=dt.date(2000, 1, 1))
+    assert (
+        member_client.post(reverse("cabinet:date_remove", args=[other_date.pk])).status_code == 404
+    )
+    member_client.post(reverse("cabinet:date_remove", args=[date.pk]))
+    assert not member.important_dates.exists()
+    assert ImportantDate.objects.filter(pk=other_date.pk).exists()
+
+
+def test_notification_choices_are_saved_per_channel_and_kind(member_client, member):
+    # Everything on except SMS about offers.
+    data = {
+        f"{c}__{k}": "on"
+        for c in NotificationPreference.Channel.values
+        for k in NotificationPreference.Kind.values
+        if (c, k) != ("sms", "offers")
+    }
+    member_client.post(reverse("cabinet:notifications"), data)
+    stored = {
+        (p.channel, p.kind): p.enabled for p in NotificationPreference.objects.filter(member=member)
+    }
+    assert stored[("sms", "offers")] is False
+    assert stored[("email", "expiry")] is True
+    html = member_client.get(reverse("cabinet:profile")).content.decode()
+    assert 'name="sms__offers"' in html and 'name="sms__offers" checked' not in html
+
+
+def test_consents_are_given_and_withdrawn_with_their_history(member_client, member):
+    member_client.post(reverse("cabinet:consent"), {"kind": "marketing_email", "action": "give"})
+    member_client.post(
+        reverse("cabinet:consent"), {"kind": "marketing_email", "action": "withdraw"}
+    )
+    rows = member.consents.filter(kind=Consent.Kind.MARKETING_EMAIL)
+    assert rows.count() == 1 and rows.get().withdrawn_at is not None
+    html = member_client.get(reverse("cabinet:profile")).content.decode()
+    assert "History of consents" in html
+
+
+def test_withdrawing_personal_data_consent_asks_to_close_the_account(member_client, member):
+    member_client.post(reverse("cabinet:consent"), {"kind": "personal_data", "action": "withdraw"})
+    member.refresh_from_db()
+    assert member.closure_requested_at is None  # not without the confirmation box
+
+    member_client.post(
+        reverse("cabinet:consent"),
+        {"kind": "personal_data", "action": "withdraw", "confirm": "1"},
+    )
+    member.refresh_from_db()
+    assert member.closure_requested_at is not None
+    html = member_client.get(reverse("cabinet:home")).content.decode()
+    assert 'id="closure-notice"' in html
+
+
+def test_language_switch_posts_to_set_language(member_client):
+    html = member_client.get(reverse("cabinet:home")).content.decode()
+    assert 'action="/i18n/setlang/"' in html
+    response = member_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
