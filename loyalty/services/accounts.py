@@ -12,6 +12,8 @@ from loyalty.models import Account, LedgerEntry, PointLot, Program, Tier, TierCh
 from loyalty.services.ledger import LedgerTransaction, lock_account
 from loyalty.services.program import get_program, get_tiers
 
+MAX_ADJUSTMENT = 10_000_000
+
 
 def entry_tier() -> Tier:
     """The lowest active tier, where every member starts."""
@@ -47,7 +49,12 @@ def adjust_points(
         raise InvalidInput(
             _("A reason is required."), fields={"reason": [str(_("A reason is required."))]}
         )
-    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
+    if (
+        not isinstance(points, int)
+        or isinstance(points, bool)
+        or points == 0
+        or abs(points) > MAX_ADJUSTMENT
+    ):
         raise InvalidInput(
             _("Enter a whole, non-zero number of points."),
             fields={"points": [str(_("Enter a whole, non-zero number of points."))]},

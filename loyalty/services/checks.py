@@ -1,7 +1,7 @@
 """A check as the services see it: validated lines with money as Decimal, before any write."""
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
@@ -46,7 +46,7 @@ def _money(value, field: str, *, positive: bool = False) -> Decimal:
 def _quantity(value, field: str) -> Decimal:
     try:
         qty = Decimal(str(value))
-    except Exception as exc:
+    except (InvalidOperation, ValueError, TypeError) as exc:
         raise _bad(field, _("Enter a quantity.")) from exc
     if not qty.is_finite() or qty <= 0 or qty != qty.quantize(Decimal("0.001")) or qty > 10**8:
         raise _bad(field, _("The quantity must be positive, with at most 3 decimals."))
@@ -63,14 +63,20 @@ def build_check(lines: list[dict] | None = None, amount=None) -> list[CheckLine]
             raise _bad("amount", _("Give the check lines or its total amount."))
         total = _money(amount, "amount", positive=True)
         return [CheckLine(sku="", quantity=Decimal(1), price=total, amount=total)]
+    if not isinstance(lines, list | tuple):
+        raise _bad("lines", _("The check lines must be a list."))
     if len(lines) > MAX_LINES:
         raise _bad("lines", _("Too many lines in one check."))
     result = []
     for i, raw in enumerate(lines):
         prefix = f"lines[{i}]"
         if isinstance(raw, CheckLine):
+            if raw.amount < 0 or raw.price < 0 or raw.quantity <= 0:
+                raise _bad(prefix, _("The amount must be greater than zero."))
             result.append(raw)
             continue
+        if not isinstance(raw, dict):
+            raise _bad(prefix, _("Each line needs a SKU, a quantity and a price."))
         sku = str(raw.get("sku") or "").strip()
         if not sku:
             raise _bad(f"{prefix}.sku", _("Each line needs a SKU."))

@@ -72,8 +72,12 @@ class LedgerTransaction:
         return next((lot for lot in self.lots if lot.pk == lot_id), None)
 
     # --- moving points -------------------------------------------------------------------
-    def _entry(self, kind: str, points: int, pending_change: int = 0, lot=None, **extra):
-        fields = {**self.links, **extra}
+    def _entry(
+        self, kind: str, points: int, pending_change: int = 0, lot=None, *, linked=True, **extra
+    ):
+        # Burning and activation found while settling are not caused by this operation: they
+        # carry no purchase, refund, staff or reason of it.
+        fields = {**self.links, **extra} if linked else extra
         self.entries.append(
             LedgerEntry(
                 account=self.account,
@@ -104,10 +108,10 @@ class LedgerTransaction:
         if lot.is_pending:
             self.account.pending -= burnt
             lot.is_pending = False
-            self._entry(Kind.EXPIRE, -burnt, -burnt, lot)
+            self._entry(Kind.EXPIRE, -burnt, -burnt, lot, linked=False)
         else:
             self.account.available -= burnt
-            self._entry(Kind.EXPIRE, -burnt, 0, lot)
+            self._entry(Kind.EXPIRE, -burnt, 0, lot, linked=False)
         lot.remaining = 0
         self._touch(lot)
 
@@ -116,7 +120,7 @@ class LedgerTransaction:
         self.account.pending -= lot.remaining
         self.account.available += lot.remaining
         if lot.remaining:
-            self._entry(Kind.ACTIVATE, 0, -lot.remaining, lot)
+            self._entry(Kind.ACTIVATE, 0, -lot.remaining, lot, linked=False)
         self._touch(lot)
 
     def take(self, lot: PointLot, points: int, kind: str, **extra) -> None:
@@ -147,14 +151,21 @@ class LedgerTransaction:
         return points - left
 
     def give_back(self, lot: PointLot, points: int, kind: str, **extra) -> None:
-        """Put points back into the lot they were taken from (its expiry stays)."""
+        """Put points back into the lot they were taken from (its expiry stays).
+
+        Outstanding debt is repaid first, like from any points coming in: a member never holds
+        points while owing some.
+        """
         assert points > 0 and lot.remaining + points <= lot.points
-        lot.remaining += points
+        repaid = min(self.account.debt, points)
+        self.account.debt -= repaid
+        credited = points - repaid
+        lot.remaining += credited
         if lot.is_pending:
-            self.account.pending += points
-            self._entry(kind, points, points, lot, **extra)
+            self.account.pending += credited
+            self._entry(kind, points, credited, lot, **extra)
         else:
-            self.account.available += points
+            self.account.available += credited
             self._entry(kind, points, 0, lot, **extra)
         self._touch(lot)
 

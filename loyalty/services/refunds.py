@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from loyalty.errors import InvalidCheck, PurchaseNotFound, RefundExceedsPurchase, RefundExists
@@ -47,6 +48,11 @@ def _discount_share(line: PurchaseLine, refunded_amount_after: Decimal) -> Decim
 def _parts_by_lines(lines: list[PurchaseLine], wanted: list[dict]) -> list[_LinePart]:
     parts: dict[int, _LinePart] = {}
     for i, item in enumerate(wanted):
+        if not isinstance(item, dict):
+            raise InvalidCheck(
+                _("Each refund line needs a SKU and a quantity."),
+                fields={f"lines[{i}]": [_("Each refund line needs a SKU and a quantity.")]},
+            )
         sku = str(item.get("sku") or "").strip()
         qty = _quantity(item.get("quantity", 1), f"lines[{i}].quantity")
         candidates = [ln for ln in lines if ln.sku == sku]
@@ -198,17 +204,23 @@ def refund_purchase(
                 cashier=cashier,
                 created_at=now,
             )
+            # A lot already burnt (even by a run with a later `now`) never takes points back:
+            # it could not expire a second time.
             moves = list(
-                purchase.entries.filter(
-                    kind__in=[Kind.REDEEM, Kind.EARN], lot__isnull=False
-                ).values_list("kind", "lot_id", "points")
+                purchase.entries.filter(kind__in=[Kind.REDEEM, Kind.EARN], lot__isnull=False)
+                .annotate(
+                    burnt=Exists(
+                        LedgerEntry.objects.filter(lot_id=OuterRef("lot_id"), kind=Kind.EXPIRE)
+                    )
+                )
+                .values_list("kind", "lot_id", "points", "burnt")
             )
             ledger = LedgerTransaction(
                 account,
                 program=program,
                 now=now,
                 require_active=False,
-                extra_lot_ids={lot_id for _k, lot_id, _p in moves},
+                extra_lot_ids={lot_id for _k, lot_id, _p, _b in moves},
                 purchase=purchase,
                 refund=refund,
                 partner=partner,
@@ -282,12 +294,16 @@ def _give_back_redeemed(ledger, purchase, moves, to_return: int) -> tuple[int, i
     """
     if to_return <= 0:
         return 0, 0
-    spent = [(ledger.lot(lot_id), -points) for kind, lot_id, points in moves if kind == Kind.REDEEM]
+    spent = [
+        (ledger.lot(lot_id), -points, burnt)
+        for kind, lot_id, points, burnt in moves
+        if kind == Kind.REDEEM
+    ]
     spent.sort(key=lambda item: (item[0].expires_at, item[0].pk), reverse=True)
     skip = purchase.returned_points + purchase.forfeited_points
     returned = forfeited = 0
     left = to_return
-    for lot, points in spent:
+    for lot, points, burnt in spent:
         if left == 0:
             break
         usable = points - min(points, skip)
@@ -295,7 +311,7 @@ def _give_back_redeemed(ledger, purchase, moves, to_return: int) -> tuple[int, i
         part = min(usable, left)
         if part <= 0:
             continue
-        if lot.expires_at <= ledger.now:
+        if burnt or lot.expires_at <= ledger.now:
             forfeited += part
         else:
             ledger.give_back(lot, part, Kind.REFUND_RETURN)
@@ -309,7 +325,7 @@ def _claw_back(ledger, moves, to_claw: int) -> int:
     available lots, then other pending lots. Returns what could not be taken."""
     if to_claw <= 0:
         return 0
-    own_ids = {lot_id for kind, lot_id, _p in moves if kind == Kind.EARN}
+    own_ids = {lot_id for kind, lot_id, _p, _b in moves if kind == Kind.EARN}
     own = [lot for lot in ledger.lots if lot.pk in own_ids and lot.remaining > 0]
     others_pending = sorted(
         (

@@ -1,0 +1,49 @@
+"""Staff adjustments: a reason is kept, the balance never goes below zero."""
+
+import pytest
+
+from loyalty.errors import InsufficientPoints, InvalidInput, MemberNotFound
+from loyalty.models import LedgerEntry
+from loyalty.services import adjust_points
+from tests.factories import UserFactory
+from tests.loyalty.helpers import account, assert_ledger_ok, days, give
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_adjustment_keeps_its_reason_and_staff_member(member, now):
+    staff = UserFactory()
+    adjust_points(member_id=member.pk, points=250, reason=" goodwill ", staff=staff, now=now)
+    entry = LedgerEntry.objects.get(account_id=member.pk)
+    assert (entry.kind, entry.points, entry.reason, entry.staff_id) == (
+        "adjust",
+        250,
+        "goodwill",
+        staff.pk,
+    )
+    assert account(member).available == 250
+
+
+def test_removing_points_takes_the_earliest_expiring_and_never_goes_below_zero(member, now):
+    give(member, 100, now)
+    give(member, 100, now + days(30))
+    give(member, -150, now + days(31))
+    assert account(member).available == 50
+    with pytest.raises(InsufficientPoints):
+        give(member, -51, now + days(31))
+    assert account(member).available == 50
+    assert_ledger_ok()
+
+
+@pytest.mark.parametrize(
+    ("points", "reason"), [(0, "x"), (10, ""), (10, "   "), (1.5, "x"), (True, "x"), (10**9, "x")]
+)
+def test_bad_adjustments_are_refused_with_nothing_written(member, now, points, reason):
+    with pytest.raises(InvalidInput):
+        adjust_points(member_id=member.pk, points=points, reason=reason, staff=None, now=now)
+    assert not LedgerEntry.objects.filter(account_id=member.pk).exists()
+
+
+def test_an_unknown_member_cannot_be_adjusted(db, now):
+    with pytest.raises(MemberNotFound):
+        adjust_points(member_id=424242, points=5, reason="x", staff=None, now=now)
