@@ -1,4 +1,21 @@
 """Cashier desk routes, mounted at /desk/."""
 
+from django.urls import path
+
+from cabinet.desk import views
+
 app_name = "desk"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.lookup, name="lookup"),
+    path("login/", views.DeskLoginView.as_view(), name="login"),
+    path("logout/", views.DeskLogoutView.as_view(), name="logout"),
+    path("enroll/", views.enroll, name="enroll"),
+    path("m/<str:ref>/", views.member_page, name="member"),
+    path("m/<str:ref>/quote/", views.quote, name="quote"),
+    path("m/<str:ref>/check/", views.record_check, name="check"),
+    path("m/<str:ref>/refund/", views.refund_search, name="member_refunds"),
+    path("refund/", views.refund_search, name="refund_search"),
+    path("purchases/<int:pk>/", views.receipt, name="receipt"),
+    path("purchases/<int:pk>/refund/", views.refund, name="refund"),
+    path("refunds/<int:pk>/", views.refund_done, name="refund_done"),
+]

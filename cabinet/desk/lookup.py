@@ -1,0 +1,77 @@
+"""What the lookup field understands: a card number (typed or scanned), a phone in any
+notation, or the last digits of a phone or card; and how each query is masked in the log."""
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from customers.cards import is_valid_card_number
+from customers.errors import InvalidInput, InvalidPhone, MemberNotFound
+from customers.models import Member
+from customers.phones import mask_phone, normalize_phone
+from customers.selectors import member_by_card, member_by_phone
+
+CARD = "card"
+PHONE = "phone"
+TAIL = "tail"
+MIN_TAIL_DIGITS = 4
+MAX_TAIL_MATCHES = 5
+PHONE_CHARS = re.compile(r"^[+\d\s().\-]+$")
+
+
+@dataclass(frozen=True)
+class Query:
+    kind: str
+    value: str
+
+    @property
+    def masked(self) -> str:
+        if self.kind == CARD:
+            return f"{self.value[:2]}*******{self.value[-4:]}"
+        if self.kind == PHONE:
+            return mask_phone(self.value)
+        return f"*{self.value[-2:]}"
+
+
+def _bad(message: str) -> InvalidInput:
+    return InvalidInput(message, fields={"q": [message]})
+
+
+def parse_query(raw: str) -> Query:
+    """Read the lookup field; InvalidInput with a message for the field when it is neither."""
+    text = (raw or "").strip()
+    if not text:
+        raise _bad(_("Enter a phone number or a card number, or scan the card."))
+    digits = re.sub(r"\D", "", text)
+    if len(text) > 40 or not PHONE_CHARS.match(text):
+        raise _bad(_("Enter only digits: a phone number or a card number."))
+    if len(digits) == 13 and not text.startswith("+"):
+        # The card's barcode and QR code carry its 13 digits; a scanner types them + Enter.
+        if not is_valid_card_number(digits):
+            raise _bad(_("This card number is not valid: check the digits."))
+        return Query(CARD, digits)
+    try:
+        return Query(PHONE, normalize_phone(text))
+    except InvalidPhone:
+        pass
+    if text.isdigit() and MIN_TAIL_DIGITS <= len(digits) <= 10:
+        return Query(TAIL, digits)
+    raise _bad(_("This is neither a valid phone number nor a card number."))
+
+
+def find_members(query: Query) -> list[Member]:
+    """Members matching the query: one for a phone or card, a few for the last digits."""
+    if query.kind in (CARD, PHONE):
+        finder = member_by_card if query.kind == CARD else member_by_phone
+        try:
+            return [finder(query.value)]
+        except MemberNotFound:
+            return []
+    # Last digits: a LIKE '%…' scan; capped, so it never lists much of the member base.
+    return list(
+        Member.objects.filter(
+            Q(phone__endswith=query.value) | Q(card_number__endswith=query.value)
+        ).order_by("id")[: MAX_TAIL_MATCHES + 1]
+    )

@@ -1,0 +1,393 @@
+"""The cashier desk: find a member, quote and record a check, refund. Thin over the services:
+the views parse the forms, call one service, log the action and render the result."""
+
+from django.contrib.auth.views import LoginView, LogoutView
+from django.db.models import Q
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cabinet.desk.access import desk_required, member_id_from_ref, member_ref
+from cabinet.desk.activity import Action, is_over_lookup_limit, log_activity, lookup_limit
+from cabinet.desk.errors import form_errors_json, show_error
+from cabinet.desk.forms import (
+    CheckSearchForm,
+    DeskLoginForm,
+    EnrollForm,
+    LookupForm,
+    RefundForm,
+    check_forms,
+    check_input,
+    new_token,
+)
+from cabinet.desk.lookup import CARD, MAX_TAIL_MATCHES, PHONE, TAIL, find_members, parse_query
+from cabinet.desk.presenters import mask_name, member_card, short_entry
+from customers.errors import DomainError, InvalidInput, MemberBlocked
+from customers.models import Member
+from customers.phones import mask_phone
+from customers.services import enroll_member
+from loyalty.errors import InsufficientPoints, PurchaseExists, RedeemLimitExceeded
+from loyalty.models import Purchase, Refund
+from loyalty.selectors import member_balance
+from loyalty.services import quote_purchase, record_purchase, refund_purchase
+from loyalty.services.program import get_program
+
+CHECK_FIELDS = {"amount": "total", "redeem_points": "redeem_points", "external_id": "check_number"}
+CHECK_CODES = {
+    "redeem_limit_exceeded": "redeem_points",
+    "insufficient_points": "redeem_points",
+    "purchase_exists": "check_number",
+}
+RECENT_PURCHASES = 10
+
+
+class DeskLoginView(LoginView):
+    template_name = "desk/login.html"
+    authentication_form = DeskLoginForm
+
+    def get_default_redirect_url(self):
+        return reverse("desk:lookup")
+
+
+class DeskLogoutView(LogoutView):
+    next_page = "desk:login"
+
+
+# --- lookup and enrolment ----------------------------------------------------------------------
+
+
+def _rate_limited(request, form, *, now, context):
+    """Refuse and log when the cashier is over the lookup limit; None when within it."""
+    if not is_over_lookup_limit(request.user, now=now):
+        return None
+    log_activity(request, Action.DENIED, now=now)
+    message = _("Too many lookups: at most %(n)s a minute. Wait a minute and try again.") % {
+        "n": lookup_limit()
+    }
+    form.is_valid()
+    form.add_error(None, message)
+    return render(request, "desk/lookup.html", {"form": LookupForm(), **context}, status=429)
+
+
+@desk_required
+def lookup(request):
+    """One field: a phone in any notation, a card number, a scanned card, or last digits."""
+    if request.method != "POST":
+        return render(request, "desk/lookup.html", {"form": LookupForm()})
+    now = timezone.now()
+    form = LookupForm(request.POST)
+    limited = _rate_limited(request, form, now=now, context={"form": form})
+    if limited:
+        return limited
+    if not form.is_valid():
+        return render(request, "desk/lookup.html", {"form": form}, status=422)
+    try:
+        query = parse_query(form.cleaned_data["q"])
+    except InvalidInput as exc:
+        show_error(form, exc, {"q": "q"})
+        return render(request, "desk/lookup.html", {"form": form}, status=422)
+
+    members = find_members(query)
+    found = members[0] if len(members) == 1 else None
+    log_activity(request, Action.LOOKUP, now=now, query=query.masked, member=found)
+    if found is not None and query.kind != TAIL:
+        if not found.is_active:
+            form.add_error("q", str(MemberBlocked.default_detail))
+            return render(request, "desk/lookup.html", {"form": form}, status=422)
+        return redirect("desk:member", ref=member_ref(found.pk, request.user))
+    if not members and query.kind == CARD:
+        form.add_error("q", _("No member has this card."))
+        return render(request, "desk/lookup.html", {"form": form}, status=422)
+    context = {"form": form, "query_masked": query.masked}
+    if members:
+        context["matches"] = [
+            short_entry(m, member_ref(m.pk, request.user)) for m in members[:MAX_TAIL_MATCHES]
+        ]
+        context["more_matches"] = len(members) > MAX_TAIL_MATCHES
+    else:
+        phone = query.value if query.kind == PHONE else ""
+        context.update(_enroll_context(EnrollForm(initial={"phone": phone})))
+    return render(request, "desk/lookup.html", context)
+
+
+def _enroll_context(enroll_form) -> dict:
+    return {
+        "not_found": True,
+        "enroll_form": enroll_form,
+        "consent_text": get_program().join_consent_text,
+    }
+
+
+@require_POST
+@desk_required
+def enroll(request):
+    """Enrol the customer on the spot: phone and consent to personal data processing."""
+    now = timezone.now()
+    form = EnrollForm(request.POST)
+    limited = _rate_limited(request, form, now=now, context=_enroll_context(form))
+    if limited:
+        return limited
+    if form.is_valid():
+        try:
+            member = enroll_member(
+                phone=form.cleaned_data["phone"],
+                consents={"personal_data": form.cleaned_data["consent"]},
+                channel=Member.Channel.DESK,
+                now=now,
+            )
+        except DomainError as exc:
+            show_error(
+                form,
+                exc,
+                {"consents": "consent", "phone": "phone"},
+                {"invalid_phone": "phone", "member_exists": "phone"},
+            )
+        else:
+            log_activity(
+                request, Action.ENROLL, now=now, query=mask_phone(member.phone), member=member
+            )
+            return redirect("desk:member", ref=member_ref(member.pk, request.user))
+    context = {"form": LookupForm(), **_enroll_context(form)}
+    return render(request, "desk/lookup.html", context, status=422)
+
+
+# --- the member and the check ------------------------------------------------------------------
+
+
+def _member(request, ref) -> Member:
+    member_id = member_id_from_ref(ref, request.user)
+    return get_object_or_404(Member.objects.select_related("account"), pk=member_id)
+
+
+def _render_member(request, member, ref, form, lines, *, status=200):
+    context = {
+        "card": member_card(member, now=timezone.now()),
+        "ref": ref,
+        "form": form,
+        "lines": lines,
+        "can_record": request.user.store_id is not None,
+    }
+    return render(request, "desk/member.html", context, status=status)
+
+
+@desk_required
+def member_page(request, ref):
+    """The result card and the check form."""
+    member = _member(request, ref)
+    form, lines = check_forms()
+    return _render_member(request, member, ref, form, lines)
+
+
+def _quote_json(quote) -> dict:
+    return {
+        "available_points": quote.available_points,
+        "max_redeem_points": quote.max_redeem_points,
+        "redeem_points": quote.redeem_points,
+        "earn_points": quote.earn_points,
+        "discount": str(quote.discount),
+        "to_pay": str(sum((ln.amount for ln in quote.lines), 0) - quote.discount),
+        "campaigns": [str(c) for c in quote.campaigns],
+        "lines": [
+            {"sku": ln.sku, "amount": str(ln.amount), "discount": str(ln.discount)}
+            for ln in quote.lines
+        ],
+    }
+
+
+@require_POST
+@desk_required
+def quote(request, ref):
+    """The live quote for the check form, as JSON: nothing is written."""
+    member_id = member_id_from_ref(ref, request.user)
+    form, lines = check_forms(request.POST)
+    if not (form.is_valid() and lines.is_valid()):
+        return JsonResponse({"ok": False, "errors": form_errors_json(form, lines)}, status=422)
+    args = check_input(form, lines)
+    now = timezone.now()
+    try:
+        result = quote_purchase(member_id=member_id, now=now, **args)
+    except (RedeemLimitExceeded, InsufficientPoints) as exc:
+        # Still show what this check allows, with the error on the points field.
+        show_error(form, exc, CHECK_FIELDS, CHECK_CODES)
+        result = quote_purchase(member_id=member_id, now=now, **{**args, "redeem_points": None})
+        body = {"ok": False, "errors": form_errors_json(form), **_quote_json(result)}
+        return JsonResponse(body, status=422)
+    except DomainError as exc:
+        show_error(form, exc, CHECK_FIELDS, CHECK_CODES)
+        return JsonResponse({"ok": False, "errors": form_errors_json(form)}, status=422)
+    return JsonResponse({"ok": True, "errors": {}, **_quote_json(result)})
+
+
+@require_POST
+@desk_required
+def record_check(request, ref):
+    """Confirm the check. The form's token makes the purchase's number, so a second click of
+    the same form finds the first purchase and shows its receipt instead of recording again."""
+    member = _member(request, ref)
+    form, lines = check_forms(request.POST)
+    valid = form.is_valid() & lines.is_valid()
+    store = request.user.store
+    if store is None:
+        form.add_error(None, _("Your account has no store, so it cannot record purchases."))
+    elif valid:
+        now = timezone.now()
+        token = str(form.cleaned_data["token"])
+        try:
+            result = record_purchase(
+                member_id=member.pk,
+                partner=store.partner,
+                store=store,
+                cashier=request.user,
+                external_id=form.cleaned_data["check_number"].strip() or f"desk-{token}",
+                idempotency_key=token,
+                now=now,
+                **check_input(form, lines),
+            )
+        except PurchaseExists as exc:
+            if exc.extra.get("idempotency_key") == token:
+                return redirect("desk:receipt", pk=exc.extra["id"])
+            show_error(form, exc, CHECK_FIELDS, CHECK_CODES)
+        except DomainError as exc:
+            show_error(form, exc, CHECK_FIELDS, CHECK_CODES)
+        else:
+            log_activity(
+                request,
+                Action.PURCHASE,
+                now=now,
+                member=member,
+                purchase=result.purchase,
+                query=mask_phone(member.phone),
+            )
+            return redirect("desk:receipt", pk=result.purchase.pk)
+    return _render_member(request, member, ref, form, lines, status=422)
+
+
+def _partner_purchases(request):
+    """Purchases the cashier may see: those of their store's partner."""
+    if request.user.store_id is None:
+        return Purchase.objects.none()
+    return Purchase.objects.filter(partner_id=request.user.store.partner_id)
+
+
+@desk_required
+def receipt(request, pk):
+    """The receipt panel and the printable slip of a purchase."""
+    purchase = get_object_or_404(
+        _partner_purchases(request).select_related("member", "store"), pk=pk
+    )
+    lines = list(purchase.lines.all())
+    for line in lines:
+        line.to_pay = line.amount - line.discount
+    context = {
+        "purchase": purchase,
+        "lines": lines,
+        "name": mask_name(purchase.member),
+        "phone": mask_phone(purchase.member.phone),
+        "balance": member_balance(purchase.member_id, now=timezone.now()),
+        "ref": member_ref(purchase.member_id, request.user),
+    }
+    return render(request, "desk/receipt.html", context)
+
+
+# --- refunds -----------------------------------------------------------------------------------
+
+
+@desk_required
+def refund_search(request, ref=None):
+    """Find the purchase to refund: the member's recent ones here, or by check number."""
+    purchases = _partner_purchases(request)
+    context = {"ref": ref, "search": CheckSearchForm(), "has_store": request.user.store_id}
+    if ref is not None:
+        member = _member(request, ref)
+        context["name"] = mask_name(member)
+        context["recent"] = list(
+            purchases.filter(member=member).select_related("store")[:RECENT_PURCHASES]
+        )
+    if "check" in request.GET:
+        search = CheckSearchForm(request.GET)
+        context["search"] = search
+        if search.is_valid():
+            number = search.cleaned_data["check"].strip().lstrip("№#").strip()
+            by_number = Q(external_id=number)
+            if number.isdigit() and len(number) < 18:
+                by_number |= Q(pk=int(number))
+            found = list(purchases.filter(by_number)[:2])
+            if len(found) == 1:
+                return redirect("desk:refund", pk=found[0].pk)
+            search.add_error("check", _("No purchase with this check number here."))
+    return render(request, "desk/refund_search.html", context)
+
+
+@desk_required
+def refund(request, pk):
+    """Refund the whole check, chosen lines (quantities) or an amount; the form's token is the
+    refund's number, so the same form sent twice refunds once."""
+    purchase = get_object_or_404(_partner_purchases(request).select_related("member"), pk=pk)
+    purchase_lines = list(purchase.lines.all())
+    if request.method != "POST":
+        form = RefundForm(initial={"token": new_token()}, purchase_lines=purchase_lines)
+        return _render_refund(request, purchase, purchase_lines, form)
+    form = RefundForm(request.POST, purchase_lines=purchase_lines)
+    if form.is_valid():
+        refund_args = form.refund_input(whole="whole" in request.POST)
+        if refund_args is not None:
+            now = timezone.now()
+            token = str(form.cleaned_data["token"])
+            try:
+                done = refund_purchase(
+                    purchase_id=purchase.pk,
+                    partner=purchase.partner,
+                    external_id=f"desk-{token}",
+                    idempotency_key=token,
+                    cashier=request.user,
+                    now=now,
+                    **refund_args,
+                )
+            except DomainError as exc:
+                show_error(form, exc, {"amount": "amount"}, {"refund_exists": None})
+            else:
+                if done.created_at == now:  # not a replay of the same form
+                    log_activity(
+                        request,
+                        Action.REFUND,
+                        now=now,
+                        member=purchase.member,
+                        purchase=purchase,
+                        query=mask_phone(purchase.member.phone),
+                    )
+                return redirect("desk:refund_done", pk=done.pk)
+    return _render_refund(request, purchase, purchase_lines, form, status=422)
+
+
+def _render_refund(request, purchase, purchase_lines, form, *, status=200):
+    context = {
+        "purchase": purchase,
+        "lines": purchase_lines,
+        "form": form,
+        "name": mask_name(purchase.member),
+        "ref": member_ref(purchase.member_id, request.user),
+    }
+    return render(request, "desk/refund_form.html", context, status=status)
+
+
+@desk_required
+def refund_done(request, pk):
+    """What the refund did to the points, and what to withhold from the cash refund."""
+    done = get_object_or_404(
+        Refund.objects.select_related("purchase__member").filter(
+            purchase__in=_partner_purchases(request)
+        ),
+        pk=pk,
+    )
+    context = {
+        "refund": done,
+        "cash": done.paid_amount - done.shortfall_amount,
+        "purchase": done.purchase,
+        "name": mask_name(done.purchase.member),
+        "balance": member_balance(done.purchase.member_id, now=timezone.now()),
+        "ref": member_ref(done.purchase.member_id, request.user),
+    }
+    return render(request, "desk/refund_done.html", context)

@@ -1,0 +1,92 @@
+"""The desk in headless Chromium: what a cashier does at the till, end to end."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from loyalty.models import Purchase, Refund
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, base_url, username="kassa1"):
+    page.goto(f"{base_url}/desk/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pass-Word-42")
+    page.keyboard.press("Enter")
+
+
+def find(page, query):
+    page.fill("#q", query)
+    page.keyboard.press("Enter")
+
+
+def test_a_cashier_redeems_the_maximum_on_a_check_and_refunds_part(
+    live_server, desk_page, cashier, rich_member
+):
+    page = desk_page
+    sign_in(page, live_server.url)
+    expect(page.locator("#q")).to_be_focused()
+
+    find(page, "8 (912) 345-67-89")
+    expect(page.locator("#member-name")).to_have_text("Анна К.")
+    expect(page.locator("#member-phone")).to_have_text("+7 *** ***-67-89")
+    expect(page.locator("#member-available")).to_have_text("5,000")
+
+    expect(page.locator("#id_total")).to_be_focused()
+    page.keyboard.type("10000")
+    expect(page.locator("#quote-max")).to_have_text("3,000")
+    expect(page.locator("#quote-earn")).to_have_text("200")
+    page.click("#redeem-max")
+    expect(page.locator("#id_redeem_points")).to_have_value("3000")
+    expect(page.locator("#quote-earn")).to_have_text("140")
+    expect(page.locator("#quote-to-pay")).to_have_text("7,000.00")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#receipt-redeemed")).to_have_text("3,000")
+    expect(page.locator("#receipt-earned")).to_have_text("140")
+    expect(page.locator("#receipt-balance")).to_have_text("2,140")
+    expect(page.locator(".line-discount")).to_have_text("3,000.00")
+
+    page.click("#receipt-refund")
+    expect(page.locator("#id_amount")).to_be_focused()
+    page.keyboard.type("5000")
+    page.keyboard.press("Enter")
+    expect(page.locator("#refund-returned")).to_have_text("1,500")
+    expect(page.locator("#refund-clawed")).to_have_text("70")
+    expect(page.locator("#refund-cash")).to_have_text("3,500.00")
+    assert Refund.objects.get().amount == 5000
+
+    page.keyboard.press("Escape")  # back to the member
+    expect(page.locator("#member-available")).to_have_text("3,570")
+
+
+def test_a_user_outside_the_cashier_group_cannot_open_the_desk(live_server, desk_page, store):
+    from tests.factories import UserFactory
+
+    UserFactory(username="customer", is_staff=False, store=store)
+    page = desk_page
+    sign_in(page, live_server.url, username="customer")
+    expect(page.locator(".error")).to_have_text("This account cannot use the cashier desk.")
+    page.goto(f"{live_server.url}/desk/")
+    expect(page).to_have_url(re.compile(r"/desk/login/"))
+
+
+def test_a_double_submitted_check_records_once(live_server, desk_page, cashier, rich_member):
+    page = desk_page
+    sign_in(page, live_server.url)
+    find(page, "+79123456789")
+    page.fill("#id_total", "1000")
+    # Two submissions of the same form at once, as a double click on a slow line would send.
+    urls = page.evaluate(
+        """async () => {
+            const form = document.getElementById("check-form");
+            const send = () => fetch(form.action, {method: "POST", body: new FormData(form)});
+            const answers = await Promise.all([send(), send()]);
+            return answers.map(r => r.url);
+        }"""
+    )
+    assert urls[0] == urls[1]
+    assert "/desk/purchases/" in urls[0]
+    assert Purchase.objects.count() == 1
