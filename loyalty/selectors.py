@@ -4,12 +4,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
-from django.db.models.functions import TruncDate
-
-from loyalty.models import Account, LedgerEntry, PointLot, Tier
+from loyalty.models import Account, LedgerEntry, PointLot, Program, Tier
+from loyalty.money import add_months
 from loyalty.services.program import get_program, get_tier, get_tiers, program_zone
-from loyalty.services.tiers import qualifying_purchases, qualifying_spend
+from loyalty.services.tiers import NET_PAID, qualifying_purchases, qualifying_spend
 
 
 @dataclass
@@ -39,7 +37,7 @@ class TierProgress:
 
 def member_balance(member_id: int, *, now: dt.datetime) -> Balance:
     """Spendable and pending points as of `now` (even before the beat jobs have run)."""
-    account = Account.objects.get(member_id=member_id)
+    account = Account.objects.only("available", "pending", "debt").get(member_id=member_id)
     if account.available == 0 and account.pending == 0:
         return Balance(0, 0, account.debt, None)
     live = list(
@@ -60,24 +58,35 @@ def member_balance(member_id: int, *, now: dt.datetime) -> Balance:
 def expiring_points(
     member_id: int, *, now: dt.datetime, within_days: int | None = None, limit: int = 5
 ) -> list[ExpiringPoints]:
-    """Points by the last day they can be spent, nearest first (optionally within N days)."""
-    program = get_program()
-    zone = program_zone(program)
+    """Points by the last day they can be spent, nearest first (optionally within N days).
+
+    Counts what the member holds as of `now`, even before the burn job has run.
+    """
+    zone = program_zone(get_program())
     lots = PointLot.objects.filter(account_id=member_id, remaining__gt=0, expires_at__gt=now)
     if within_days is not None:
         lots = lots.filter(expires_at__lte=now + dt.timedelta(days=within_days))
-    rows = (
-        lots.annotate(day=TruncDate("expires_at", tzinfo=zone))
-        .values("day")
-        .annotate(points=Sum("remaining"))
-        .order_by("day")[:limit]
-    )
-    # A lot expires at midnight that starts `day`: the last day to spend it is the day before.
-    return [ExpiringPoints(row["day"] - dt.timedelta(days=1), row["points"]) for row in rows]
+    result: list[ExpiringPoints] = []
+    for expires_at, remaining in lots.order_by("expires_at").values_list("expires_at", "remaining"):
+        # Points can be spent up to the moment before `expires_at` (midnight for earned
+        # points, so the day before; any time of day for a campaign's own lifetime).
+        day = (expires_at - dt.timedelta(microseconds=1)).astimezone(zone).date()
+        if result and result[-1].date == day:
+            result[-1].points += remaining
+        elif len(result) == limit:
+            break
+        else:
+            result.append(ExpiringPoints(day, remaining))
+    return result
 
 
 def tier_progress(member_id: int, *, now: dt.datetime) -> TierProgress:
-    """Current tier, qualifying spend, ₽ left to the next tier, and until when the tier holds."""
+    """Current tier, qualifying spend, ₽ left to the next tier, and until when the tier holds.
+
+    `progress_percent` is how far the spend has gone from the current tier's threshold to the
+    next one (100 at the top). `secured_until` is the last day the member is sure to keep the
+    tier if they buy nothing more and the reviews run daily.
+    """
     program = get_program()
     account = Account.objects.only("tier_id", "pinned_tier_id", "below_tier_since").get(
         member_id=member_id
@@ -86,10 +95,10 @@ def tier_progress(member_id: int, *, now: dt.datetime) -> TierProgress:
     spend = qualifying_spend(member_id, now=now, program=program)
     higher = [t for t in get_tiers() if t.min_spend > tier.min_spend]
     next_tier = higher[0] if higher else None
-    needed = max(Decimal(0), next_tier.min_spend - spend) if next_tier else Decimal(0)
+    needed = max(Decimal("0.00"), next_tier.min_spend - spend) if next_tier else Decimal("0.00")
     if next_tier:
         span = next_tier.min_spend - tier.min_spend
-        percent = int(max(0, min(100, (spend - tier.min_spend) * 100 / span))) if span else 100
+        percent = int(max(0, min(100, (spend - tier.min_spend) * 100 / span)))
     else:
         percent = 100
     return TierProgress(
@@ -98,38 +107,44 @@ def tier_progress(member_id: int, *, now: dt.datetime) -> TierProgress:
         next_tier=next_tier,
         spend_needed=needed,
         progress_percent=percent,
-        secured_until=_tier_secured_until(account, tier, program, now),
+        secured_until=_tier_secured_until(account, tier, spend, program, now),
         pinned=account.pinned_tier_id is not None and account.pinned_tier_id == tier.pk,
     )
 
 
-def _tier_secured_until(account, tier, program, now) -> dt.date | None:
+def _tier_secured_until(account, tier, spend, program, now) -> dt.date | None:
+    """The last whole day before a review may lower the tier (None: nothing lowers it)."""
     zone = program_zone(program)
     grace = dt.timedelta(days=program.tier_grace_days)
-    if tier.min_spend == 0 or program.tier_downgrade_policy == "none":
+    if tier.min_spend == 0 or program.tier_downgrade_policy == Program.DowngradePolicy.NONE:
         return None
     if account.pinned_tier_id and get_tier(account.pinned_tier_id).min_spend >= tier.min_spend:
         return None
     if account.below_tier_since is not None:
-        return (account.below_tier_since + grace).astimezone(zone).date()
+        # The first review at or after below + grace lowers it; the day before is still safe.
+        return (account.below_tier_since + grace).astimezone(zone).date() - dt.timedelta(days=1)
+    if spend < tier.min_spend:
+        # Below already; the next review starts the grace period.
+        return now.astimezone(zone).date() + grace - dt.timedelta(days=1)
     if program.tier_window_months == 0:
-        return None
+        return None  # lifetime spend never rolls out; only a refund could lower it
     # Walk the window's purchases oldest first: the tier holds until enough of them roll out.
-    from loyalty.money import add_months
-
-    rows = list(
+    # A purchase on day D counts through add_months(D, window); the review the day after
+    # starts the grace period, which ends `grace` later.
+    rows = (
         qualifying_purchases(program, now)
         .filter(member_id=account.member_id)
-        .order_by("occurred_at")
-        .values_list("occurred_at", "total", "discount", "refunded_total", "refunded_discount")
+        .order_by("occurred_at", "id")
+        .annotate(net=NET_PAID)
+        .values_list("occurred_at", "net")
     )
-    spend = sum((t - d - rt + rd for _at, t, d, rt, rd in rows), Decimal(0))
-    for occurred_at, t, d, rt, rd in rows:
-        spend -= t - d - rt + rd
-        if spend < tier.min_spend:
-            drops = add_months(occurred_at.astimezone(zone).date(), program.tier_window_months)
-            return drops + grace
-    return (now + grace).astimezone(zone).date()
+    left = spend
+    for occurred_at, net in rows:
+        left -= net
+        if left < tier.min_spend:
+            day = occurred_at.astimezone(zone).date()
+            return add_months(day, program.tier_window_months) + grace
+    return None
 
 
 def ledger_entries(member_id: int, *, kinds: list[str] | None = None):

@@ -1,11 +1,19 @@
-"""Tiers: qualification by spend, immediate upgrades, periodic reviews with a grace period, pins."""
+"""Tiers: qualification by spend, immediate upgrades, periodic reviews with a grace period, pins.
+
+Qualifying spend is the money paid (not points) for purchases made in the window (the last
+`tier_window_months` months from midnight in the program zone, or all time when 0), less what
+was refunded of them. A purchase that lifts the spend over a threshold upgrades at once; a
+downgrade happens only at a review, once the spend has been below the current tier's threshold
+for `tier_grace_days` since a review first found it so. A pinned tier is a floor.
+"""
 
 import datetime as dt
 import itertools
+from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DecimalField, F, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -18,8 +26,10 @@ from loyalty.services.program import get_program, get_tier, get_tiers, program_z
 
 ZERO = Decimal("0.00")
 
+# Money paid for a purchase, less the money given back on its refunds.
+NET_PAID = F("total") - F("discount") - F("refunded_total") + F("refunded_discount")
 QUALIFYING = Coalesce(
-    Sum(F("total") - F("discount") - F("refunded_total") + F("refunded_discount")),
+    Sum(NET_PAID),
     Value(ZERO),
     output_field=DecimalField(max_digits=16, decimal_places=2),
 )
@@ -35,6 +45,7 @@ def window_start(program: Program, now: dt.datetime) -> dt.datetime | None:
 
 
 def qualifying_purchases(program: Program, now: dt.datetime):
+    """Purchases that count towards the tier as of `now` (all members)."""
     start = window_start(program, now)
     qs = Purchase.objects.all()
     return qs.filter(occurred_at__gte=start) if start else qs
@@ -49,7 +60,7 @@ def qualifying_spend(member_id: int, *, now: dt.datetime, program: Program | Non
 
 
 def tier_for_spend(spend: Decimal, tiers: Sequence[Tier] | None = None) -> Tier:
-    """The highest tier whose threshold the spend reaches."""
+    """The highest tier whose threshold the spend reaches (tiers lowest first)."""
     tiers = tiers or get_tiers()
     best = tiers[0]
     for tier in tiers:
@@ -76,11 +87,14 @@ def _record_change(account: Account, to_tier: Tier, reason: str, now, **extra) -
 def upgrade_if_qualified(account: Account, *, program: Program, now: dt.datetime) -> Tier | None:
     """Inside a purchase: move the (locked) account up at once if its spend reached a higher tier.
 
-    The caller saves the account; the change record is written here.
+    Called after the purchase's own points were earned, so they stay at the old rate. A spend
+    back at the current threshold also ends a running grace period. The caller saves the
+    account; the change record is written here.
     """
     tiers = get_tiers()
     current = get_tier(account.tier_id)
-    if not any(t.min_spend > current.min_spend for t in tiers):
+    at_top = not any(t.min_spend > current.min_spend for t in tiers)
+    if at_top and account.below_tier_since is None:
         return None
     spend = qualifying_spend(account.member_id, now=now, program=program)
     target = tier_for_spend(spend, tiers)
@@ -89,7 +103,7 @@ def upgrade_if_qualified(account: Account, *, program: Program, now: dt.datetime
             account, target, TierChange.Reason.UPGRADE, now, qualifying_spend=spend
         ).save()
         return target
-    if spend >= current.min_spend and account.below_tier_since is not None:
+    if spend >= current.min_spend:
         account.below_tier_since = None
     return None
 
@@ -104,149 +118,340 @@ def review_target(
     tiers: Sequence[Tier],
     now: dt.datetime,
 ) -> tuple[Tier, dt.datetime | None]:
-    """The tier a member should hold after a review, and since when they are below it.
+    """The tier a member should hold after a review, and since when their spend is below it.
 
-    Upgrades apply at once; a downgrade waits until the spend has been below the current tier
-    for the grace period, then goes one tier down or to the qualified tier as the policy says.
-    A pinned tier is a floor.
+    A spend at or above the current tier keeps it (or raises it). A spend below it starts the
+    grace period at this review; a later review after the grace period lowers the tier: one
+    tier per grace period (`one_down`, never below the qualified tier) or straight to the
+    qualified tier (`to_qualified`); `none` never lowers it. A pinned tier is a floor.
     """
     floor = pinned if pinned is not None else tiers[0]
+
+    def at_least_floor(tier: Tier) -> Tier:
+        return floor if floor.min_spend > tier.min_spend else tier
+
     if qualified.min_spend >= current.min_spend:
-        target, below = qualified, None
-    elif program.tier_downgrade_policy == Program.DowngradePolicy.NONE:
-        target, below = current, None
+        return at_least_floor(qualified), None
+    if (
+        program.tier_downgrade_policy == Program.DowngradePolicy.NONE
+        or floor.min_spend >= current.min_spend
+    ):
+        return current, None
+    grace = dt.timedelta(days=program.tier_grace_days)
+    # The grace period counts from the review that first found the spend below; a strictly
+    # earlier review is needed, so two reviews at the same moment never lower a tier twice.
+    if below_since is None or below_since >= now or now - below_since < grace:
+        return current, below_since or now
+    if program.tier_downgrade_policy == Program.DowngradePolicy.ONE_DOWN:
+        lower = [t for t in tiers if t.min_spend < current.min_spend]
+        target = max(lower[-1], qualified, key=lambda t: t.min_spend)
     else:
-        below = below_since or now
-        if now - below < dt.timedelta(days=program.tier_grace_days):
-            target = current
-        elif program.tier_downgrade_policy == Program.DowngradePolicy.ONE_DOWN:
-            lower = [t for t in tiers if t.min_spend < current.min_spend]
-            target = max(lower[-1], qualified, key=lambda t: t.min_spend) if lower else current
+        target = qualified
+    target = at_least_floor(target)
+    # Still above the qualified tier (one_down): the next step down waits a new grace period.
+    return target, (now if target.min_spend > qualified.min_spend else None)
+
+
+def _spend_by_member(first: int, last: int, start: dt.datetime | None) -> dict[int, Decimal]:
+    purchases = Purchase.objects.filter(member_id__gte=first, member_id__lte=last)
+    if start is not None:
+        purchases = purchases.filter(occurred_at__gte=start)
+    return dict(
+        purchases.order_by()
+        .values("member_id")
+        .annotate(s=QUALIFYING)
+        .values_list("member_id", "s")
+    )
+
+
+# One statement per batch on PostgreSQL: an account is written only if its tier state is still
+# what the review read (a purchase or a pin since then wins; the UPDATE re-checks the condition
+# on the row's newest version), a TierChange is inserted for each written account whose tier
+# moved, and the written ids come back. The decisions themselves are made in Python.
+_CAS_SQL = """
+WITH v AS (
+    SELECT * FROM unnest(
+        %(ids)s::bigint[], %(old_tier)s::bigint[], %(old_pinned)s::bigint[],
+        %(old_below)s::timestamptz[], %(new_tier)s::bigint[], %(new_below)s::timestamptz[],
+        %(spend)s::numeric[]
+    ) AS v(member_id, old_tier, old_pinned, old_below, new_tier, new_below, spend)
+), written AS (
+    UPDATE loyalty_account AS a
+    SET tier_id = v.new_tier,
+        tier_since = CASE WHEN v.new_tier = a.tier_id THEN a.tier_since ELSE %(now)s END,
+        below_tier_since = v.new_below,
+        updated_at = %(now)s
+    FROM v
+    WHERE a.member_id = v.member_id
+      AND a.tier_id = v.old_tier
+      AND a.pinned_tier_id IS NOT DISTINCT FROM v.old_pinned
+      AND a.below_tier_since IS NOT DISTINCT FROM v.old_below
+    RETURNING a.member_id, v.old_tier, v.new_tier, v.spend
+), changes AS (
+    INSERT INTO loyalty_tierchange
+        (account_id, from_tier_id, to_tier_id, reason, note, qualifying_spend, created_at)
+    SELECT member_id, old_tier, new_tier, %(reason)s, '', spend, %(now)s
+    FROM written WHERE new_tier <> old_tier
+)
+SELECT member_id FROM written
+"""
+
+
+def _array(values) -> str:
+    """A PostgreSQL array literal of ints, decimals or datetimes (one parameter, not thousands)."""
+    return "{" + ",".join("NULL" if v is None else str(v).replace(" ", "T") for v in values) + "}"
+
+
+def _write_compare_and_set(decisions: dict, now: dt.datetime) -> list[int]:
+    """PostgreSQL: write the accounts and their TierChange rows in one statement; return the
+    ids written."""
+    seen = [d[0] for d in decisions.values()]
+    params = {
+        "now": now,
+        "reason": TierChange.Reason.REVIEW.value,
+        "ids": _array(decisions),
+        "old_tier": _array(s[0] for s in seen),
+        "old_pinned": _array(s[1] for s in seen),
+        "old_below": _array(s[2] for s in seen),
+        "new_tier": _array(d[2].pk for d in decisions.values()),
+        "new_below": _array(d[3] for d in decisions.values()),
+        "spend": _array(d[4] for d in decisions.values()),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CAS_SQL, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _write_locked(decisions: dict, now: dt.datetime) -> list[int]:
+    """Any database: lock the accounts that change, keep those whose tier state is still what
+    the review read, update them with one statement per outcome and record the tier changes;
+    return the ids written."""
+    groups: dict[tuple[int, dt.datetime | None, bool], list[int]] = defaultdict(list)
+    changes = []
+    locked = (
+        Account.objects.select_for_update(no_key=True)
+        .filter(member_id__in=list(decisions))
+        .values_list("member_id", "tier_id", "pinned_tier_id", "below_tier_since")
+    )
+    for member_id, *state in locked:
+        seen, _current, target, below, spend = decisions[member_id]
+        if tuple(state) != seen:
+            continue
+        moved = target.pk != seen[0]
+        groups[(target.pk, below, moved)].append(member_id)
+        if moved:
+            changes.append(
+                TierChange(
+                    account_id=member_id,
+                    from_tier_id=seen[0],
+                    to_tier=target,
+                    reason=TierChange.Reason.REVIEW,
+                    qualifying_spend=spend,
+                    created_at=now,
+                )
+            )
+    for (tier_id, below, moved), ids in groups.items():
+        fields = {"tier_id": tier_id, "below_tier_since": below, "updated_at": now}
+        if moved:
+            fields["tier_since"] = now
+        Account.objects.filter(member_id__in=ids).update(**fields)
+    TierChange.objects.bulk_create(changes)
+    return [member_id for ids in groups.values() for member_id in ids]
+
+
+def _apply_review(decisions: dict, *, now: dt.datetime, stats: dict[str, int]) -> None:
+    """Write one batch's decisions (accounts and TierChange rows) in one transaction."""
+    write = _write_compare_and_set if connection.vendor == "postgresql" else _write_locked
+    with transaction.atomic(durable=True):
+        written = write(decisions, now)
+    stats["skipped"] += len(decisions) - len(written)
+    for member_id in written:
+        (tier_id, _pinned, old_below), current, target, _below, _spend = decisions[member_id]
+        if target.pk == tier_id:
+            stats["grace_started" if old_below is None else "grace_ended"] += 1
         else:
-            target = qualified
-        if target.pk != current.pk:
-            below = None if target.min_spend <= qualified.min_spend else now
-    if floor.min_spend > target.min_spend:
-        target, below = floor, None
-    return target, below
+            stats["upgraded" if target.min_spend > current.min_spend else "downgraded"] += 1
 
 
-def review_tiers(*, now: dt.datetime, batch_size: int = 5000) -> dict[str, int]:
+def review_tiers(*, now: dt.datetime, batch_size: int = 10_000) -> dict[str, int]:
     """Recompute every member's qualifying spend and apply upgrades and due downgrades.
 
-    Works in batches of accounts with constant memory; running it twice changes nothing more.
+    Reads accounts in member order, a batch at a time with one aggregate over the batch's
+    purchases, and writes only the accounts that change, so memory stays constant. Running it
+    twice with the same `now` changes nothing more; it is safe next to live purchases.
     """
     program = get_program()
     tiers = get_tiers()
     by_id = {t.pk: t for t in tiers}
+
+    def tier(pk: int) -> Tier:
+        if pk not in by_id:  # an inactive tier someone still holds
+            by_id[pk] = Tier.objects.get(pk=pk)
+        return by_id[pk]
+
     start = window_start(program, now)
-    stats = {"accounts": 0, "upgraded": 0, "downgraded": 0, "grace_started": 0}
+    stats = dict.fromkeys(
+        ["accounts", "upgraded", "downgraded", "grace_started", "grace_ended", "skipped"], 0
+    )
     last = 0
     while True:
-        with transaction.atomic(durable=True):
-            batch = list(
-                Account.objects.select_for_update(no_key=True)
-                .filter(member_id__gt=last)
-                .order_by("member_id")
-                .only("member_id", "tier_id", "pinned_tier_id", "below_tier_since")[:batch_size]
+        rows = list(
+            Account.objects.filter(member_id__gt=last)
+            .order_by("member_id")
+            .values_list("member_id", "tier_id", "pinned_tier_id", "below_tier_since")[:batch_size]
+        )
+        if not rows:
+            return stats
+        last = rows[-1][0]
+        spend_of = _spend_by_member(rows[0][0], last, start)
+        decisions = {}
+        for member_id, tier_id, pinned_id, below_since in rows:
+            spend = spend_of.get(member_id, ZERO)
+            current = tier(tier_id)
+            target, below = review_target(
+                current=current,
+                pinned=tier(pinned_id) if pinned_id else None,
+                qualified=tier_for_spend(spend, tiers),
+                below_since=below_since,
+                program=program,
+                tiers=tiers,
+                now=now,
             )
-            if not batch:
-                break
-            last = batch[-1].member_id
-            purchases = Purchase.objects.filter(
-                member_id__gte=batch[0].member_id, member_id__lte=last
-            )
-            if start:
-                purchases = purchases.filter(occurred_at__gte=start)
-            spend = dict(
-                purchases.values("member_id").annotate(s=QUALIFYING).values_list("member_id", "s")
-            )
-            changed, changes = [], []
-            for account in batch:
-                current = by_id.get(account.tier_id) or Tier.objects.get(pk=account.tier_id)
-                qualified = tier_for_spend(spend.get(account.member_id, ZERO), tiers)
-                pinned = by_id.get(account.pinned_tier_id) if account.pinned_tier_id else None
-                target, below = review_target(
-                    current=current,
-                    pinned=pinned,
-                    qualified=qualified,
-                    below_since=account.below_tier_since,
-                    program=program,
-                    tiers=tiers,
-                    now=now,
+            if target.pk != tier_id or below != below_since:
+                decisions[member_id] = (
+                    (tier_id, pinned_id, below_since),
+                    current,
+                    target,
+                    below,
+                    spend,
                 )
-                if target.pk != current.pk:
-                    key = "upgraded" if target.min_spend > current.min_spend else "downgraded"
-                    stats[key] += 1
-                    changes.append(
-                        _record_change(
-                            account,
-                            target,
-                            TierChange.Reason.REVIEW,
-                            now,
-                            qualifying_spend=spend.get(account.member_id, ZERO),
-                        )
-                    )
-                    account.below_tier_since = below
-                    changed.append(account)
-                elif below != account.below_tier_since:
-                    stats["grace_started"] += below is not None
-                    account.below_tier_since = below
-                    changed.append(account)
-            if changed:
-                Account.objects.bulk_update(changed, ["tier", "tier_since", "below_tier_since"])
-            if changes:
-                TierChange.objects.bulk_create(changes)
-            stats["accounts"] += len(batch)
-    return stats
+        if decisions:
+            _apply_review(decisions, now=now, stats=stats)
+        stats["accounts"] += len(rows)
 
 
-def pin_tier(*, member_id: int, tier: Tier | None, reason: str, staff, now: dt.datetime) -> None:
-    """A marketer pins a member to a tier (a floor they never drop below), or removes the pin."""
+def pin_tier(
+    *, member_id: int, tier: Tier | None, reason: str, staff, now: dt.datetime
+) -> TierChange:
+    """A marketer pins a member to a tier (a floor they never drop below), or removes the pin
+    (`tier=None`). A pin above the current tier raises it at once. Every pin is recorded with
+    its reason and the staff user."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(
             _("A reason is required."), fields={"reason": [_("A reason is required.")]}
         )
+    if tier is not None and not tier.is_active:
+        raise InvalidInput(
+            _("Only an active tier can be pinned."),
+            fields={"tier": [_("Only an active tier can be pinned.")]},
+        )
     with transaction.atomic(durable=True):
         account = lock_account(member_id)
-        account.pinned_tier = tier
         current = get_tier(account.tier_id)
+        account.pinned_tier = tier
         if tier is not None and tier.min_spend > current.min_spend:
-            _record_change(
-                account, tier, TierChange.Reason.PIN, now, staff=staff, note=reason
-            ).save()
+            change = _record_change(account, tier, TierChange.Reason.PIN, now, staff=staff)
         else:
-            TierChange.objects.create(
+            change = TierChange(
                 account=account,
                 from_tier=current,
                 to_tier=current,
                 reason=TierChange.Reason.PIN if tier else TierChange.Reason.UNPIN,
                 staff=staff,
-                note=reason,
                 created_at=now,
             )
+            if tier is not None and tier.min_spend >= current.min_spend:
+                account.below_tier_since = None  # the floor holds: no grace period runs
+        change.note = reason
+        change.save()
         account.updated_at = now
         account.save(
             update_fields=["pinned_tier", "tier", "tier_since", "below_tier_since", "updated_at"]
         )
+    return change
 
 
-def validate_tier_config(tiers: Sequence[tuple[str, Decimal, Decimal]]) -> None:
-    """Active tiers as (name, min_spend, rubles_per_point): thresholds strictly increasing from 0,
-    every rate above zero."""
+def _rubles(amount: Decimal) -> str:
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    return text.replace(",", " ")
+
+
+def validate_tier_config(tiers: Sequence[tuple[str, Decimal | None, Decimal | None]]) -> None:
+    """Check the active tiers, given lowest first as (name, min_spend, rubles_per_point): one
+    tier starts at 0 ₽, thresholds strictly increase in the given order, no two share one, and
+    every rate is above 0 ₽ per point.
+
+    Raises TierConfigInvalid listing every problem: `detail` is all messages, one per line;
+    `extra["messages"]` the list; `fields` maps "<position>.min_spend" and
+    "<position>.rubles_per_point" (position in the given sequence) to that row's messages.
+    """
+    problems: list[tuple[int | None, str, str]] = []
+
+    def problem(position: int | None, field: str, message: str) -> None:
+        problems.append((position, field, message))
+
     if not tiers:
-        raise TierConfigInvalid(_("At least one active tier is needed."))
-    ordered = sorted(tiers, key=lambda t: t[1])
-    if ordered[0][1] != 0:
-        raise TierConfigInvalid(_("The lowest tier must start at 0 ₽."))
-    for (name_a, spend_a, _rate), (name_b, spend_b, _rate2) in itertools.pairwise(ordered):
-        if spend_a == spend_b:
-            raise TierConfigInvalid(
-                _("Tiers “%(a)s” and “%(b)s” have the same threshold.") % {"a": name_a, "b": name_b}
+        problem(None, "", _("At least one active tier is needed."))
+    for i, (name, spend, rate) in enumerate(tiers):
+        if spend is None:
+            problem(i, "min_spend", _("Enter the qualifying spend of “%(name)s”.") % {"name": name})
+        elif spend < 0:
+            problem(
+                i,
+                "min_spend",
+                _("The qualifying spend of “%(name)s” cannot be below 0 ₽.") % {"name": name},
             )
-    for name, _spend, rate in ordered:
         if rate is None or rate <= 0:
-            raise TierConfigInvalid(
-                _("The earn rate of “%(name)s” must be above zero.") % {"name": name}
+            problem(
+                i,
+                "rubles_per_point",
+                _("The earn rate of “%(name)s” must be above 0 ₽ per point.") % {"name": name},
             )
+    known = [(i, name, spend) for i, (name, spend, _rate) in enumerate(tiers) if spend is not None]
+    if known:
+        lowest = min(known, key=lambda row: row[2])
+        if lowest[2] > 0:
+            problem(
+                lowest[0],
+                "min_spend",
+                _(
+                    "No tier starts at 0 ₽: the lowest, “%(name)s”, starts at %(spend)s ₽. "
+                    "New members need a tier to start in."
+                )
+                % {"name": lowest[1], "spend": _rubles(lowest[2])},
+            )
+    first_at: dict[Decimal, str] = {}
+    for i, name, spend in known:
+        if spend in first_at:
+            problem(
+                i,
+                "min_spend",
+                _("“%(a)s” and “%(b)s” both start at %(spend)s ₽: thresholds must not overlap.")
+                % {"a": first_at[spend], "b": name, "spend": _rubles(spend)},
+            )
+        else:
+            first_at[spend] = name
+    for (_i, name_a, spend_a), (i, name_b, spend_b) in itertools.pairwise(known):
+        if spend_b < spend_a:
+            problem(
+                i,
+                "min_spend",
+                _(
+                    "Thresholds must increase from tier to tier: “%(b)s” (%(spend_b)s ₽) "
+                    "comes after “%(a)s” (%(spend_a)s ₽)."
+                )
+                % {
+                    "a": name_a,
+                    "b": name_b,
+                    "spend_a": _rubles(spend_a),
+                    "spend_b": _rubles(spend_b),
+                },
+            )
+    if problems:
+        fields: dict[str, list[str]] = defaultdict(list)
+        for position, field, message in problems:
+            if position is not None:
+                fields[f"{position}.{field}"].append(message)
+        messages = [message for _p, _f, message in problems]
+        raise TierConfigInvalid("\n".join(messages), fields=dict(fields), messages=messages)

@@ -66,7 +66,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 redeem_points=redeem,
                 now=self.now,
             )
-        except RedeemLimitExceeded:
+        except (RedeemLimitExceeded, InsufficientPoints):
+            # Over the cap: refused as over the share, or as over the balance when the
+            # balance is what capped it.
             assert redeem > quote.max_redeem_points
             return
         assert redeem <= quote.max_redeem_points
