@@ -1,0 +1,94 @@
+"""The demo data loads through the services, and loading it again changes nothing."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db.models import Sum
+
+from cabinet.models import FaqEntry
+from customers.management.commands.seed_demo import DEMO_MEMBER_PHONE
+from customers.models import Consent, Member, User
+from loyalty.models import (
+    Account,
+    LedgerEntry,
+    Partner,
+    PartnerAPIKey,
+    PointLot,
+    Purchase,
+    Refund,
+    Store,
+    Tier,
+)
+
+COUNTED = [Member, Consent, Account, Purchase, Refund, LedgerEntry, PointLot, Partner, Store, Tier]
+
+
+def _counts():
+    counts = {m.__name__: m.objects.count() for m in COUNTED}
+    counts["users"] = User.objects.count()
+    counts["faq"] = FaqEntry.objects.count()
+    counts["keys"] = PartnerAPIKey.objects.count()
+    counts["balance"] = Account.objects.aggregate(s=Sum("available"))["s"]
+    return counts
+
+
+@pytest.mark.slow
+def test_seed_demo_twice_loads_once(db, tmp_path):
+    key_file = tmp_path / "key.txt"
+    call_command("seed_demo", members=20, api_key_file=str(key_file), stdout=io.StringIO())
+    first = _counts()
+    key = key_file.read_text().strip()
+
+    call_command("seed_demo", members=20, api_key_file=str(key_file), stdout=io.StringIO())
+
+    assert _counts() == first
+    assert key_file.read_text().strip() == key
+    assert PartnerAPIKey.objects.is_valid(key)
+    assert PartnerAPIKey.objects.get_from_key(key).partner.name == "Копилка Маркет"
+
+    assert first["Member"] == 20
+    assert first["Purchase"] > 20
+    assert first["Tier"] == 3
+    assert list(Partner.objects.order_by("name").values_list("name", flat=True)) == [
+        "Копилка Маркет",
+        "Кофейня Зерно",
+    ]
+    assert Store.objects.filter(partner__name="Копилка Маркет").count() == 2
+    assert Store.objects.filter(partner__name="Кофейня Зерно").count() == 1
+    assert Member.objects.filter(phone=DEMO_MEMBER_PHONE).exists()
+    assert not Member.objects.exclude(consents__kind="personal_data").exists()
+
+    admin, marketer, cashier = (
+        User.objects.get(username=u) for u in ("admin", "marketer", "cashier")
+    )
+    assert admin.is_superuser and admin.check_password("admin")
+    assert marketer.is_staff and not marketer.is_superuser and marketer.check_password("marketer")
+    assert set(marketer.groups.values_list("name", flat=True)) == {"marketer"}
+    assert cashier.groups.get() == Group.objects.get(name="cashier")
+    assert cashier.store == Store.objects.filter(partner__name="Копилка Маркет").earliest("pk")
+    assert FaqEntry.objects.count() >= 3
+
+
+@pytest.mark.slow
+def test_seeded_accounts_agree_with_their_ledger(db, tmp_path):
+    call_command("seed_demo", members=15, api_key_file=str(tmp_path / "k"), stdout=io.StringIO())
+    for account in Account.objects.annotate(
+        entries_sum=Sum("entries__points"), pending_sum=Sum("entries__pending_change")
+    ):
+        lots = PointLot.objects.filter(account=account).aggregate(s=Sum("remaining"))["s"] or 0
+        assert (account.entries_sum or 0) == account.available + account.pending - account.debt
+        assert (account.pending_sum or 0) == account.pending
+        assert lots == account.available + account.pending
+
+
+def test_given_passwords_replace_the_defaults(db, tmp_path):
+    call_command(
+        "seed_demo",
+        members=0,
+        admin_password="s3cret-admin",
+        api_key_file=str(tmp_path / "k"),
+        stdout=io.StringIO(),
+    )
+    assert User.objects.get(username="admin").check_password("s3cret-admin")
