@@ -1,5 +1,8 @@
 """Reads about members."""
 
+from django.db.models import Q
+from django.db.models.functions import Reverse
+
 from customers.errors import InvalidPhone, MemberNotFound
 from customers.models import Member
 from customers.phones import normalize_phone
@@ -27,3 +30,17 @@ def member_by_card(card_number: str) -> Member:
     if member is None:
         raise MemberNotFound()
     return member
+
+
+def members_by_number_tail(digits: str, *, limit: int) -> list[Member]:
+    """Members whose phone or card number ends with `digits`, at most `limit`, oldest first.
+
+    A prefix match on the reversed numbers, which PostgreSQL answers from an index.
+    """
+    tail = digits[::-1]
+    matches = (
+        Member.objects.annotate(phone_tail=Reverse("phone"), card_tail=Reverse("card_number"))
+        .filter(Q(phone_tail__startswith=tail) | Q(card_tail__startswith=tail))
+        .order_by("id")
+    )
+    return list(matches[:limit])

@@ -4,14 +4,13 @@ notation, or the last digits of a phone or card; and how each query is masked in
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from customers.cards import is_valid_card_number
 from customers.errors import InvalidInput, InvalidPhone, MemberNotFound
 from customers.models import Member
 from customers.phones import mask_phone, normalize_phone
-from customers.selectors import member_by_card, member_by_phone
+from customers.selectors import member_by_card, member_by_phone, members_by_number_tail
 
 CARD = "card"
 PHONE = "phone"
@@ -69,9 +68,5 @@ def find_members(query: Query) -> list[Member]:
             return [finder(query.value)]
         except MemberNotFound:
             return []
-    # Last digits: a LIKE '%…' scan; capped, so it never lists much of the member base.
-    return list(
-        Member.objects.filter(
-            Q(phone__endswith=query.value) | Q(card_number__endswith=query.value)
-        ).order_by("id")[: MAX_TAIL_MATCHES + 1]
-    )
+    # Last digits: capped, so it never lists much of the member base.
+    return members_by_number_tail(query.value, limit=MAX_TAIL_MATCHES + 1)
