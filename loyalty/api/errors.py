@@ -1,0 +1,114 @@
+"""Every API error as JSON `{"code", "detail", "fields"}` — validation, auth, throttling, 404, 500.
+
+Domain errors (customers.errors / loyalty.errors) carry their own code, status and extra keys
+(e.g. `id` of the member that already exists); they are mapped here and nowhere else.
+"""
+
+import logging
+
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from customers.errors import DomainError
+
+logger = logging.getLogger("loyalty.api")
+
+# Extra keys of domain errors that are internal and never shown to a partner.
+PRIVATE_EXTRA = {"idempotency_key"}
+
+
+class IdempotencyKeyRequired(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "idempotency_key_required"
+    default_detail = gettext_lazy(
+        "This request needs an Idempotency-Key header (1–255 characters)."
+    )
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_detail = gettext_lazy("This Idempotency-Key was used for a different request.")
+
+
+class RequestInProgress(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "request_in_progress"
+    default_detail = gettext_lazy(
+        "A request with this Idempotency-Key is still being processed; retry shortly."
+    )
+
+
+def error_body(code: str, detail, fields: dict | None = None, **extra) -> dict:
+    return {"code": code, "detail": str(detail), "fields": fields or {}, **extra}
+
+
+def domain_error_body(exc: DomainError) -> tuple[int, dict]:
+    """The status and JSON body a domain error answers with."""
+    extra = {k: v for k, v in exc.extra.items() if k not in PRIVATE_EXTRA}
+    fields = {name: [str(m) for m in messages] for name, messages in exc.fields.items()}
+    return exc.http_status, error_body(exc.code, exc.detail, fields, **extra)
+
+
+def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested validation errors as flat `{"lines[0].sku": ["…"]}` like the services use."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for name, value in errors.items():
+            flat.update(flatten_errors(value, f"{prefix}.{name}" if prefix else str(name)))
+    elif isinstance(errors, list):
+        if all(not isinstance(item, dict | list) for item in errors):
+            flat[prefix or "non_field_errors"] = [str(item) for item in errors]
+        else:
+            for i, item in enumerate(errors):
+                if item:
+                    flat.update(flatten_errors(item, f"{prefix}[{i}]"))
+    else:
+        flat[prefix or "non_field_errors"] = [str(errors)]
+    return flat
+
+
+def exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: one JSON shape for everything, including unexpected errors."""
+    if isinstance(exc, DomainError):
+        code, body = domain_error_body(exc)
+        return Response(body, status=code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(
+            error_body(
+                "invalid_input", _("Some fields are not valid."), flatten_errors(exc.detail)
+            ),
+            status=exc.status_code,
+        )
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        if auth_header := getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = auth_header
+        extra = {}
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(exc.wait)
+            extra["retry_after"] = exc.wait
+        detail = exc.detail if isinstance(exc.detail, str) else _("The request is not valid.")
+        code = exc.get_codes() if isinstance(exc.detail, str) else exc.default_code
+        return Response(error_body(code, detail, **extra), status=exc.status_code, headers=headers)
+    logger.exception("Unhandled error in the partner API", exc_info=exc)
+    return Response(
+        error_body(
+            "server_error", _("Something went wrong on our side; the request may be retried.")
+        ),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any /api/ path that names no endpoint."""
+    return JsonResponse(
+        error_body("not_found", _("There is no such endpoint.")), status=status.HTTP_404_NOT_FOUND
+    )

@@ -1,0 +1,429 @@
+"""Input serializers (parse and shape-check requests) and the JSON bodies the API answers with.
+
+Outputs are built as plain dicts by the `*_body` functions — the hot paths (lookup, quote,
+purchase) must not pay for serializer machinery. The `*Out` serializers only describe those
+bodies in the OpenAPI schema; tests check that the bodies match the schema.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from customers.models import Member
+from customers.phones import mask_phone
+from loyalty.models import Purchase, Refund
+from loyalty.money import CENT
+from loyalty.selectors import expiring_points, member_balance, tier_progress
+
+MAX_ID = 2**63 - 1
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else str(Decimal(value).quantize(CENT))
+
+
+def when(value: dt.datetime | None) -> str | None:
+    return None if value is None else timezone.localtime(value).isoformat()
+
+
+# --- inputs -------------------------------------------------------------------------------------
+class ConsentsIn(serializers.Serializer):
+    personal_data = serializers.BooleanField(
+        help_text=_("Consent to personal data processing; required to join.")
+    )
+    marketing_email = serializers.BooleanField(required=False, default=False)
+    marketing_sms = serializers.BooleanField(required=False, default=False)
+    push = serializers.BooleanField(required=False, default=False)
+
+
+class MemberIn(serializers.Serializer):
+    phone = serializers.CharField(max_length=32, help_text=_("Any notation: +7 912 345-67-89."))
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    referral_code = serializers.CharField(required=False, allow_blank=True, max_length=12)
+    consents = ConsentsIn()
+
+
+class LookupIn(serializers.Serializer):
+    phone = serializers.CharField(required=False, max_length=32)
+    card = serializers.CharField(required=False, max_length=13)
+
+    def validate(self, attrs):
+        if bool(attrs.get("phone")) == bool(attrs.get("card")):
+            raise serializers.ValidationError(_("Give either phone or card."))
+        return attrs
+
+
+class CheckLineIn(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    quantity = serializers.DecimalField(
+        max_digits=12, decimal_places=3, required=False, help_text=_("Default 1.")
+    )
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text=_("Line total after the shop's own discounts; default price × quantity."),
+    )
+    redeemable = serializers.BooleanField(
+        required=False, help_text=_("False for goods points may not pay for. Default true.")
+    )
+
+
+class CheckIn(serializers.Serializer):
+    member_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    lines = CheckLineIn(many=True, required=False, max_length=500)
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text=_("The check total; required without lines, must match them with lines."),
+    )
+    redeem_points = serializers.IntegerField(min_value=0, max_value=10**9, required=False)
+
+
+class QuoteIn(CheckIn):
+    pass
+
+
+class PurchaseIn(CheckIn):
+    external_id = serializers.CharField(max_length=100, help_text=_("The check number."))
+    store_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID
+    )
+    occurred_at = serializers.DateTimeField(
+        required=False, help_text=_("When the check was paid; default now.")
+    )
+
+    def validate_occurred_at(self, value):
+        if value < EARLIEST:
+            raise serializers.ValidationError(_("The purchase time is too far in the past."))
+        return value
+
+
+class RefundLineIn(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, required=False)
+
+
+class RefundIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, help_text=_("The refund number."))
+    lines = RefundLineIn(many=True, required=False, max_length=500)
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text=_("Goods value to refund, spread over the lines. Neither: refund the rest."),
+    )
+
+
+# --- output bodies ------------------------------------------------------------------------------
+def balance_body(available: int, pending: int) -> dict:
+    return {"available": available, "pending": pending}
+
+
+def member_body(member: Member, *, now: dt.datetime) -> dict:
+    """The member as partners see it: masked phone, tier, balance, what expires, what is next."""
+    balance = member_balance(member.pk, now=now)
+    progress = tier_progress(member.pk, now=now)
+    tier = progress.tier
+    return {
+        "id": member.pk,
+        "card_number": member.card_number,
+        "phone_masked": mask_phone(member.phone),
+        "status": member.status,
+        "tier": {
+            "code": tier.code,
+            "name": tier.display_name,
+            "rate": money(tier.percent),
+            "rubles_per_point": money(tier.rubles_per_point),
+        },
+        "balance": {
+            "available": balance.available,
+            "pending": balance.pending,
+            "debt": balance.debt,
+            "next_activation": when(balance.next_activation),
+        },
+        "expiring": [
+            {"date": e.date.isoformat(), "points": e.points}
+            for e in (
+                expiring_points(member.pk, now=now) if balance.available or balance.pending else []
+            )
+        ],
+        "next_tier": (
+            {
+                "code": progress.next_tier.code,
+                "name": progress.next_tier.display_name,
+                "spend_needed": money(progress.spend_needed),
+            }
+            if progress.next_tier
+            else None
+        ),
+    }
+
+
+def line_discounts_body(lines) -> list[dict]:
+    return [
+        {"sku": ln.sku, "amount": money(ln.amount), "discount": money(ln.discount)} for ln in lines
+    ]
+
+
+def quote_body(quote) -> dict:
+    return {
+        "available_points": quote.available_points,
+        "max_redeem_points": quote.max_redeem_points,
+        "redeem_points": quote.redeem_points,
+        "earn_points": quote.earn_points,
+        "discount": money(quote.discount),
+        "lines": line_discounts_body(quote.lines),
+        "campaigns": list(quote.campaigns),
+    }
+
+
+def purchase_created_body(purchase: Purchase, lines, available: int, pending: int) -> dict:
+    return {
+        "id": purchase.pk,
+        "external_id": purchase.external_id,
+        "member_id": purchase.member_id,
+        "store_id": purchase.store_id,
+        "occurred_at": when(purchase.occurred_at),
+        "total": money(purchase.total),
+        "discount": money(purchase.discount),
+        "earned_points": purchase.earned_points,
+        "redeemed_points": purchase.redeemed_points,
+        "lines": line_discounts_body(lines),
+        "balance": balance_body(available, pending),
+    }
+
+
+def purchase_body(purchase: Purchase) -> dict:
+    """A recorded purchase with its lines and refunds (lines and refunds prefetched)."""
+    return {
+        "id": purchase.pk,
+        "external_id": purchase.external_id,
+        "member_id": purchase.member_id,
+        "store_id": purchase.store_id,
+        "occurred_at": when(purchase.occurred_at),
+        "created_at": when(purchase.created_at),
+        "total": money(purchase.total),
+        "discount": money(purchase.discount),
+        "earned_points": purchase.earned_points,
+        "redeemed_points": purchase.redeemed_points,
+        "refunded_total": money(purchase.refunded_total),
+        "returned_points": purchase.returned_points,
+        "clawed_back_points": purchase.clawed_back_points,
+        "lines": [
+            {
+                "sku": ln.sku,
+                "name": ln.name,
+                "category": ln.category,
+                "quantity": str(ln.quantity),
+                "price": money(ln.price),
+                "amount": money(ln.amount),
+                "discount": money(ln.discount),
+                "redeemable": ln.redeemable,
+                "refunded_quantity": str(ln.refunded_quantity),
+                "refunded_amount": money(ln.refunded_amount),
+            }
+            for ln in purchase.lines.all()
+        ],
+        "refunds": [
+            {
+                "id": r.pk,
+                "external_id": r.external_id,
+                "amount": money(r.amount),
+                "created_at": when(r.created_at),
+            }
+            for r in purchase.refunds.all()
+        ],
+    }
+
+
+def refund_body(refund: Refund, available: int, pending: int) -> dict:
+    return {
+        "id": refund.pk,
+        "external_id": refund.external_id,
+        "purchase_id": refund.purchase_id,
+        "amount": money(refund.amount),
+        "discount": money(refund.discount),
+        "clawed_back_points": refund.clawed_back_points,
+        "returned_points": refund.returned_points,
+        "forfeited_points": refund.forfeited_points,
+        "shortfall_points": refund.shortfall_points,
+        "shortfall_amount": money(refund.shortfall_amount),
+        "created_at": when(refund.created_at),
+        "balance": balance_body(available, pending),
+    }
+
+
+def ledger_entry_body(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "points": row["points"],
+        "created_at": when(row["created_at"]),
+        "purchase_id": row["purchase_id"],
+        "refund_id": row["refund_id"],
+        "expires_at": when(row["expires_at"]),
+        "reason": row["reason"],
+    }
+
+
+# --- output schemas (documentation only) --------------------------------------------------------
+def _money_out(**kw):
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kw)
+
+
+class ErrorOut(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Stable snake_case error code."))
+    detail = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("Messages per field (`lines[0].sku`); empty when the error is not a field's."),
+    )
+
+
+class TierOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    rate = _money_out(help_text=_("Points earned as a percent of the money paid."))
+    rubles_per_point = _money_out()
+
+
+class MemberBalanceOut(serializers.Serializer):
+    available = serializers.IntegerField()
+    pending = serializers.IntegerField(help_text=_("Earned but not yet spendable."))
+    debt = serializers.IntegerField(help_text=_("Points owed after refunds (debt policy)."))
+    next_activation = serializers.DateTimeField(allow_null=True)
+
+
+class BalanceOut(serializers.Serializer):
+    available = serializers.IntegerField()
+    pending = serializers.IntegerField()
+
+
+class ExpiringOut(serializers.Serializer):
+    date = serializers.DateField(help_text=_("The last day these points can be spent."))
+    points = serializers.IntegerField()
+
+
+class NextTierOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    spend_needed = _money_out()
+
+
+class MemberOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    card_number = serializers.CharField()
+    phone_masked = serializers.CharField()
+    status = serializers.ChoiceField(choices=Member.Status.choices)
+    tier = TierOut()
+    balance = MemberBalanceOut()
+    expiring = ExpiringOut(many=True)
+    next_tier = NextTierOut(allow_null=True, help_text=_("null at the top tier."))
+
+
+class LedgerEntryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    points = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    purchase_id = serializers.IntegerField(allow_null=True)
+    refund_id = serializers.IntegerField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class LineDiscountOut(serializers.Serializer):
+    sku = serializers.CharField()
+    amount = _money_out()
+    discount = _money_out(help_text=_("The part of the line paid with points."))
+
+
+class QuoteOut(serializers.Serializer):
+    available_points = serializers.IntegerField()
+    max_redeem_points = serializers.IntegerField()
+    redeem_points = serializers.IntegerField()
+    earn_points = serializers.IntegerField()
+    discount = _money_out()
+    lines = LineDiscountOut(many=True)
+    campaigns = serializers.ListField(child=serializers.DictField())
+
+
+class PurchaseCreatedOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    member_id = serializers.IntegerField()
+    store_id = serializers.IntegerField(allow_null=True)
+    occurred_at = serializers.DateTimeField()
+    total = _money_out()
+    discount = _money_out()
+    earned_points = serializers.IntegerField()
+    redeemed_points = serializers.IntegerField()
+    lines = LineDiscountOut(many=True)
+    balance = BalanceOut()
+
+
+class PurchaseLineOut(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    price = _money_out()
+    amount = _money_out()
+    discount = _money_out()
+    redeemable = serializers.BooleanField()
+    refunded_quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    refunded_amount = _money_out()
+
+
+class RefundSummaryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    amount = _money_out()
+    created_at = serializers.DateTimeField()
+
+
+class PurchaseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    member_id = serializers.IntegerField()
+    store_id = serializers.IntegerField(allow_null=True)
+    occurred_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    total = _money_out()
+    discount = _money_out()
+    earned_points = serializers.IntegerField()
+    redeemed_points = serializers.IntegerField()
+    refunded_total = _money_out()
+    returned_points = serializers.IntegerField()
+    clawed_back_points = serializers.IntegerField()
+    lines = PurchaseLineOut(many=True)
+    refunds = RefundSummaryOut(many=True)
+
+
+class RefundOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    purchase_id = serializers.IntegerField()
+    amount = _money_out()
+    discount = _money_out()
+    clawed_back_points = serializers.IntegerField()
+    returned_points = serializers.IntegerField()
+    forfeited_points = serializers.IntegerField()
+    shortfall_points = serializers.IntegerField()
+    shortfall_amount = _money_out(help_text=_("₽ to keep from the cash refund (withhold policy)."))
+    created_at = serializers.DateTimeField()
+    balance = BalanceOut()

@@ -1,0 +1,423 @@
+"""Partner API v1: one view per operation — parse, call one service or selector, render.
+
+Hot paths (lookup, quote, purchase) build their JSON by hand and keep a constant number of
+statements per request; tests pin the counts.
+"""
+
+import logging
+
+from django.db import DatabaseError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.errors import DomainError, MemberNotFound
+from customers.models import Member
+from customers.selectors import member_by_card, member_by_phone
+from customers.services import enroll_member
+from loyalty.api import idempotency
+from loyalty.api import schema as doc
+from loyalty.api import serializers as s
+from loyalty.api.errors import domain_error_body
+from loyalty.errors import InvalidCheck, PurchaseExists, PurchaseNotFound
+from loyalty.models import Account, Purchase, Store
+from loyalty.selectors import ledger_entries
+from loyalty.services import quote_purchase, record_purchase, refund_purchase
+
+logger = logging.getLogger("loyalty.api")
+
+
+def parse(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def check_lines(data: dict) -> list[dict] | None:
+    lines = data.get("lines")
+    return [dict(line) for line in lines] if lines else None
+
+
+def idempotent(request, work, *, required: bool = True) -> Response:
+    """Run `work(claim)` → (status, body) at most once per Idempotency-Key and store its answer.
+
+    Domain errors are answers too: stored and replayed like successes.
+    """
+    key = idempotency.key_from_request(request, required=required)
+    if key is None:
+        status, body = work(None)
+        return Response(body, status=status)
+    claim = idempotency.claim(
+        partner=request.user,
+        key=key,
+        fingerprint=idempotency.request_hash(request.method, request.path, request.data),
+        now=timezone.now(),
+    )
+    if claim.is_replay:
+        return Response(
+            claim.replay_body, status=claim.replay_status, headers={"Idempotent-Replayed": "true"}
+        )
+    try:
+        status, body = work(claim)
+    except DomainError as exc:
+        status, body = domain_error_body(exc)
+    except BaseException:
+        try:
+            idempotency.release(claim)
+        except DatabaseError:
+            # The claim then goes stale and is taken over by a retry after STALE_AFTER.
+            logger.warning("Could not release idempotency key %r", claim.key, exc_info=True)
+        raise
+    idempotency.complete(claim, status=status, body=body, now=timezone.now())
+    return Response(body, status=status)
+
+
+def balance_of(member_id: int) -> tuple[int, int]:
+    return Account.objects.values_list("available", "pending").get(member_id=member_id)
+
+
+MEMBER_EXAMPLE = {
+    "id": 42,
+    "card_number": "2712345678904",
+    "phone_masked": "+7 *** ***-67-89",
+    "status": "active",
+    "tier": {"code": "base", "name": "Base", "rate": "2.00", "rubles_per_point": "50.00"},
+    "balance": {"available": 340, "pending": 0, "debt": 0, "next_activation": None},
+    "expiring": [{"date": "2026-07-15", "points": 120}],
+    "next_tier": {"code": "silver", "name": "Silver", "spend_needed": "6500.00"},
+}
+
+
+# --- members ------------------------------------------------------------------------------------
+class MemberCreateView(APIView):
+    @extend_schema(
+        operation_id="members_create",
+        summary="Enrol a member",
+        description="Enrols a member with channel `api`. The same phone in any notation → 409 "
+        "`member_exists` with the existing member's `id`.",
+        parameters=[doc.IDEMPOTENCY_KEY_OPTIONAL],
+        request=s.MemberIn,
+        responses={201: s.MemberOut, **doc.errors(400, 409, 422)},
+        examples=[
+            OpenApiExample(
+                "Join",
+                value={
+                    "phone": "8 (912) 345-67-89",
+                    "first_name": "Anna",
+                    "consents": {"personal_data": True, "marketing_sms": True},
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True, status_codes=[201]),
+        ],
+    )
+    def post(self, request):
+        data = parse(s.MemberIn, request.data)
+
+        def work(_claim):
+            now = timezone.now()
+            member = enroll_member(
+                phone=data["phone"],
+                consents=dict(data["consents"]),
+                now=now,
+                channel=Member.Channel.API,
+                source=f"api:{request.user.pk}",
+                email=data.get("email"),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                birth_date=data.get("birth_date"),
+                referral_code=data.get("referral_code") or None,
+            )
+            return 201, s.member_body(member, now=now)
+
+        return idempotent(request, work, required=False)
+
+
+class MemberLookupView(APIView):
+    @extend_schema(
+        operation_id="members_lookup",
+        summary="Find a member by phone or card",
+        parameters=[
+            OpenApiParameter("phone", str, description="Phone in any notation."),
+            OpenApiParameter("card", str, description="Card number (13 digits, EAN-13)."),
+        ],
+        responses={200: s.MemberOut, **doc.errors(400, 404)},
+        examples=[OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True)],
+    )
+    def get(self, request):
+        query = parse(s.LookupIn, request.query_params)
+        if query.get("phone"):
+            member = member_by_phone(query["phone"])
+        else:
+            member = member_by_card(query["card"])
+        return Response(s.member_body(member, now=timezone.now()))
+
+
+class MemberDetailView(APIView):
+    @extend_schema(
+        operation_id="members_retrieve",
+        summary="A member's card, tier, balance and expiring points",
+        parameters=[doc.path_id("id", "Member id.")],
+        responses={200: s.MemberOut, **doc.errors(404)},
+        examples=[OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True)],
+    )
+    def get(self, request, id):
+        member = Member.objects.filter(pk=id).first()
+        if member is None:
+            raise MemberNotFound()
+        return Response(s.member_body(member, now=timezone.now()))
+
+
+class LedgerPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+
+
+class MemberLedgerView(APIView):
+    pagination_class = LedgerPagination  # also tells drf-spectacular the page envelope
+
+    @extend_schema(
+        operation_id="members_ledger",
+        summary="A member's points history, newest first",
+        parameters=[
+            doc.path_id("id", "Member id."),
+            OpenApiParameter("cursor", str, description="From `next`/`previous` of a page."),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="Page size."
+            ),
+        ],
+        responses={200: s.LedgerEntryOut(many=True), **doc.errors(404)},
+    )
+    def get(self, request, id):
+        if not Account.objects.filter(member_id=id).exists():
+            raise MemberNotFound()
+        paginator = self.pagination_class()
+        rows = ledger_entries(id).values(
+            "id", "kind", "points", "created_at", "purchase_id", "refund_id", "expires_at", "reason"
+        )
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response([s.ledger_entry_body(row) for row in page])
+
+
+# --- purchases ----------------------------------------------------------------------------------
+CHECK_EXAMPLE = {
+    "member_id": 42,
+    "lines": [
+        {
+            "sku": "MILK-1L",
+            "name": "Milk 1 l",
+            "quantity": "2",
+            "price": "89.90",
+            "amount": "179.80",
+        },
+        {
+            "sku": "CIG-01",
+            "quantity": "1",
+            "price": "250.00",
+            "amount": "250.00",
+            "redeemable": False,
+        },
+    ],
+    "redeem_points": 50,
+}
+
+
+class QuoteView(APIView):
+    @extend_schema(
+        operation_id="purchases_quote",
+        summary="What a check would redeem and earn (no writes)",
+        request=s.QuoteIn,
+        responses={200: s.QuoteOut, **doc.errors(400, 404, 422)},
+        examples=[
+            OpenApiExample("Check", value=CHECK_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "Quote",
+                value={
+                    "available_points": 340,
+                    "max_redeem_points": 53,
+                    "redeem_points": 50,
+                    "earn_points": 7,
+                    "discount": "50.00",
+                    "lines": [
+                        {"sku": "MILK-1L", "amount": "179.80", "discount": "50.00"},
+                        {"sku": "CIG-01", "amount": "250.00", "discount": "0.00"},
+                    ],
+                    "campaigns": [],
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request):
+        data = parse(s.QuoteIn, request.data)
+        quote = quote_purchase(
+            member_id=data["member_id"],
+            now=timezone.now(),
+            lines=check_lines(data),
+            amount=data.get("amount"),
+            redeem_points=data.get("redeem_points"),
+        )
+        return Response(s.quote_body(quote))
+
+
+def _store(store_id: int | None) -> Store | None:
+    if store_id is None:
+        return None
+    store = Store.objects.only("id", "partner_id").filter(pk=store_id).first()
+    if store is None:
+        raise InvalidCheck(_("No such store."), fields={"store_id": [_("No such store.")]})
+    return store
+
+
+def _created_body_from_db(purchase_id: int, partner) -> dict:
+    """The 201 body of a purchase recorded earlier (a crashed request's work, now retried)."""
+    purchase = Purchase.objects.prefetch_related("lines").get(pk=purchase_id, partner=partner)
+    return s.purchase_created_body(purchase, purchase.lines.all(), *balance_of(purchase.member_id))
+
+
+class PurchaseCreateView(APIView):
+    @extend_schema(
+        operation_id="purchases_create",
+        summary="Record a purchase: redeem, then earn",
+        description="Needs an `Idempotency-Key`. Over the redeem cap → 422 "
+        "`redeem_limit_exceeded`; over the balance → 422 `insufficient_points`; a blocked member "
+        "→ 422 `member_blocked`; the same `external_id` under another key → 409 `purchase_exists`.",
+        parameters=[doc.IDEMPOTENCY_KEY],
+        request=s.PurchaseIn,
+        responses={201: s.PurchaseCreatedOut, **doc.errors(400, 404, 409, 422)},
+        examples=[
+            OpenApiExample(
+                "Check", value={**CHECK_EXAMPLE, "external_id": "0001-000123"}, request_only=True
+            ),
+            OpenApiExample(
+                "Recorded",
+                value={
+                    "id": 1001,
+                    "external_id": "0001-000123",
+                    "member_id": 42,
+                    "store_id": None,
+                    "occurred_at": "2026-01-15T12:00:00+03:00",
+                    "total": "429.80",
+                    "discount": "50.00",
+                    "earned_points": 7,
+                    "redeemed_points": 50,
+                    "lines": [
+                        {"sku": "MILK-1L", "amount": "179.80", "discount": "50.00"},
+                        {"sku": "CIG-01", "amount": "250.00", "discount": "0.00"},
+                    ],
+                    "balance": {"available": 297, "pending": 0},
+                },
+                response_only=True,
+                status_codes=[201],
+            ),
+        ],
+    )
+    def post(self, request):
+        data = parse(s.PurchaseIn, request.data)
+        partner = request.user
+
+        def work(claim):
+            store = _store(data.get("store_id"))
+            try:
+                result = record_purchase(
+                    member_id=data["member_id"],
+                    partner=partner,
+                    external_id=data["external_id"],
+                    now=timezone.now(),
+                    lines=check_lines(data),
+                    amount=data.get("amount"),
+                    redeem_points=data.get("redeem_points", 0),
+                    store=store,
+                    occurred_at=data.get("occurred_at"),
+                    idempotency_key=claim.key,
+                )
+            except PurchaseExists as exc:
+                if claim.taken_over and exc.extra.get("idempotency_key") == claim.key:
+                    return 201, _created_body_from_db(exc.extra["id"], partner)
+                raise
+            account = result.account
+            return 201, s.purchase_created_body(
+                result.purchase, result.lines, account.available, account.pending
+            )
+
+        return idempotent(request, work)
+
+
+class PurchaseDetailView(APIView):
+    @extend_schema(
+        operation_id="purchases_retrieve",
+        summary="One of your purchases, with its lines and refunds",
+        parameters=[doc.path_id("id", "Purchase id.")],
+        responses={200: s.PurchaseOut, **doc.errors(404)},
+    )
+    def get(self, request, id):
+        purchase = (
+            Purchase.objects.filter(pk=id, partner=request.user)
+            .prefetch_related("lines", "refunds")
+            .first()
+        )
+        if purchase is None:
+            raise PurchaseNotFound()
+        return Response(s.purchase_body(purchase))
+
+
+class RefundCreateView(APIView):
+    @extend_schema(
+        operation_id="purchases_refunds_create",
+        summary="Refund a purchase whole, by lines or by amount",
+        description="Needs an `Idempotency-Key`. Neither `lines` nor `amount`: the whole "
+        "remaining purchase. More than bought → 422 `refund_exceeds_purchase`.",
+        parameters=[doc.path_id("id", "Purchase id."), doc.IDEMPOTENCY_KEY],
+        request=s.RefundIn,
+        responses={201: s.RefundOut, **doc.errors(400, 404, 409, 422)},
+        examples=[
+            OpenApiExample(
+                "By lines",
+                value={
+                    "external_id": "R-0001-000123",
+                    "lines": [{"sku": "MILK-1L", "quantity": "1"}],
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Refunded",
+                value={
+                    "id": 77,
+                    "external_id": "R-0001-000123",
+                    "purchase_id": 1001,
+                    "amount": "89.90",
+                    "discount": "25.00",
+                    "clawed_back_points": 1,
+                    "returned_points": 25,
+                    "forfeited_points": 0,
+                    "shortfall_points": 0,
+                    "shortfall_amount": "0.00",
+                    "created_at": "2026-01-16T10:00:00+03:00",
+                    "balance": {"available": 321, "pending": 0},
+                },
+                response_only=True,
+                status_codes=[201],
+            ),
+        ],
+    )
+    def post(self, request, id):
+        data = parse(s.RefundIn, request.data)
+
+        def work(claim):
+            refund = refund_purchase(
+                purchase_id=id,
+                external_id=data["external_id"],
+                now=timezone.now(),
+                partner=request.user,
+                lines=check_lines(data),
+                amount=data.get("amount"),
+                idempotency_key=claim.key,
+            )
+            return 201, s.refund_body(refund, *balance_of(refund.purchase.member_id))
+
+        return idempotent(request, work)
