@@ -19,5 +19,5 @@ format: venv
 	.venv/bin/ruff format .
 
 messages: venv  ## refresh and compile the translation catalogues
-	.venv/bin/python manage.py makemessages -l ru -l en --ignore=.venv --ignore=var
-	.venv/bin/python manage.py compilemessages --ignore=.venv
+	.venv/bin/python manage.py makemessages -l ru --ignore=.venv --ignore=.tools --ignore=var --ignore=tests --ignore=bench
+	.venv/bin/python manage.py compilemessages --ignore=.venv --ignore=.tools

@@ -4,6 +4,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from customers.errors import MemberNotFound
+from customers.models import Member
 from loyalty.models import Account, LedgerEntry, PointLot, Program, Tier
 from loyalty.money import add_months
 from loyalty.services.program import get_program, get_tier, get_tiers, program_zone
@@ -35,39 +37,22 @@ class TierProgress:
     pinned: bool
 
 
-def member_balance(member_id: int, *, now: dt.datetime) -> Balance:
-    """Spendable and pending points as of `now` (even before the beat jobs have run)."""
-    account = Account.objects.only("available", "pending", "debt").get(member_id=member_id)
-    if account.available == 0 and account.pending == 0:
-        return Balance(0, 0, account.debt, None)
-    live = list(
-        PointLot.objects.filter(
-            account_id=member_id, remaining__gt=0, expires_at__gt=now
-        ).values_list("remaining", "available_at")
-    )
-    available = sum(r for r, at in live if at <= now)
-    pending_at = [at for r, at in live if at > now]
+def _balance_from_lots(lots, *, debt: int, now: dt.datetime) -> Balance:
+    """Balance from the live lots as (remaining, available_at, …) rows."""
+    available = sum(lot[0] for lot in lots if lot[1] <= now)
+    pending_at = [lot[1] for lot in lots if lot[1] > now]
     return Balance(
         available=available,
-        pending=sum(r for r, at in live if at > now),
-        debt=account.debt,
+        pending=sum(lot[0] for lot in lots if lot[1] > now),
+        debt=debt,
         next_activation=min(pending_at) if pending_at else None,
     )
 
 
-def expiring_points(
-    member_id: int, *, now: dt.datetime, within_days: int | None = None, limit: int = 5
-) -> list[ExpiringPoints]:
-    """Points by the last day they can be spent, nearest first (optionally within N days).
-
-    Counts what the member holds as of `now`, even before the burn job has run.
-    """
-    zone = program_zone(get_program())
-    lots = PointLot.objects.filter(account_id=member_id, remaining__gt=0, expires_at__gt=now)
-    if within_days is not None:
-        lots = lots.filter(expires_at__lte=now + dt.timedelta(days=within_days))
+def _expiring_from_lots(lots, *, zone, limit: int) -> list[ExpiringPoints]:
+    """Group (remaining, expires_at) pairs, sorted by expiry, by the last day they can be spent."""
     result: list[ExpiringPoints] = []
-    for expires_at, remaining in lots.order_by("expires_at").values_list("expires_at", "remaining"):
+    for remaining, expires_at in lots:
         # Points can be spent up to the moment before `expires_at` (midnight for earned
         # points, so the day before; any time of day for a campaign's own lifetime).
         day = (expires_at - dt.timedelta(microseconds=1)).astimezone(zone).date()
@@ -78,6 +63,91 @@ def expiring_points(
         else:
             result.append(ExpiringPoints(day, remaining))
     return result
+
+
+def _live_lots(member_id: int, now: dt.datetime):
+    return PointLot.objects.filter(account_id=member_id, remaining__gt=0, expires_at__gt=now)
+
+
+def member_balance(member_id: int, *, now: dt.datetime) -> Balance:
+    """Spendable and pending points as of `now` (even before the beat jobs have run)."""
+    account = Account.objects.only("available", "pending", "debt").get(member_id=member_id)
+    if account.available == 0 and account.pending == 0:
+        return Balance(0, 0, account.debt, None)
+    lots = _live_lots(member_id, now).values_list("remaining", "available_at")
+    return _balance_from_lots(list(lots), debt=account.debt, now=now)
+
+
+def expiring_points(
+    member_id: int, *, now: dt.datetime, within_days: int | None = None, limit: int = 5
+) -> list[ExpiringPoints]:
+    """Points by the last day they can be spent, nearest first (optionally within N days).
+
+    Counts what the member holds as of `now`, even before the burn job has run.
+    """
+    lots = _live_lots(member_id, now)
+    if within_days is not None:
+        lots = lots.filter(expires_at__lte=now + dt.timedelta(days=within_days))
+    rows = lots.order_by("expires_at").values_list("remaining", "expires_at")
+    return _expiring_from_lots(rows.iterator(), zone=program_zone(get_program()), limit=limit)
+
+
+@dataclass
+class MemberSummary:
+    member: Member
+    tier: Tier
+    balance: Balance
+    expiring: list[ExpiringPoints]
+    next_tier: Tier | None
+    spend_needed: Decimal  # ₽ left to the next tier (0 at the top)
+
+
+def member_summary(
+    *,
+    now: dt.datetime,
+    member_id: int | None = None,
+    phone: str | None = None,
+    card_number: str | None = None,
+    expiring_limit: int = 5,
+) -> MemberSummary:
+    """A member with tier, balance, nearest expiries and ₽ left to the next tier, found by id,
+    E.164 phone or card number — in at most three statements (the hot read of the till and
+    the API). Raises MemberNotFound."""
+    accounts = Account.objects.select_related("member")
+    try:
+        if member_id is not None:
+            account = accounts.get(member_id=member_id)
+        elif phone is not None:
+            account = accounts.get(member__phone=phone)
+        else:
+            account = accounts.get(member__card_number=(card_number or "").strip())
+    except (Account.DoesNotExist, ValueError, TypeError) as exc:
+        raise MemberNotFound() from exc
+    lots = []
+    if account.available or account.pending:
+        lots = list(
+            _live_lots(account.member_id, now)
+            .order_by("expires_at", "id")
+            .values_list("remaining", "available_at", "expires_at")
+        )
+    program = get_program()
+    tier = get_tier(account.tier_id)
+    higher = [t for t in get_tiers() if t.min_spend > tier.min_spend]
+    next_tier = higher[0] if higher else None
+    needed = Decimal("0.00")
+    if next_tier is not None:
+        spend = qualifying_spend(account.member_id, now=now, program=program)
+        needed = max(Decimal("0.00"), next_tier.min_spend - spend)
+    return MemberSummary(
+        member=account.member,
+        tier=tier,
+        balance=_balance_from_lots(lots, debt=account.debt, now=now),
+        expiring=_expiring_from_lots(
+            ((r, e) for r, _a, e in lots), zone=program_zone(program), limit=expiring_limit
+        ),
+        next_tier=next_tier,
+        spend_needed=needed,
+    )
 
 
 def tier_progress(member_id: int, *, now: dt.datetime) -> TierProgress:

@@ -16,7 +16,7 @@ from customers.models import Member
 from customers.phones import mask_phone
 from loyalty.models import Purchase, Refund
 from loyalty.money import CENT
-from loyalty.selectors import expiring_points, member_balance, tier_progress
+from loyalty.selectors import MemberSummary
 
 MAX_ID = 2**63 - 1
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -133,11 +133,14 @@ def balance_body(available: int, pending: int) -> dict:
     return {"available": available, "pending": pending}
 
 
-def member_body(member: Member, *, now: dt.datetime) -> dict:
+def member_body(summary: MemberSummary) -> dict:
     """The member as partners see it: masked phone, tier, balance, what expires, what is next."""
-    balance = member_balance(member.pk, now=now)
-    progress = tier_progress(member.pk, now=now)
-    tier = progress.tier
+    member, tier, balance, next_tier = (
+        summary.member,
+        summary.tier,
+        summary.balance,
+        summary.next_tier,
+    )
     return {
         "id": member.pk,
         "card_number": member.card_number,
@@ -155,19 +158,14 @@ def member_body(member: Member, *, now: dt.datetime) -> dict:
             "debt": balance.debt,
             "next_activation": when(balance.next_activation),
         },
-        "expiring": [
-            {"date": e.date.isoformat(), "points": e.points}
-            for e in (
-                expiring_points(member.pk, now=now) if balance.available or balance.pending else []
-            )
-        ],
+        "expiring": [{"date": e.date.isoformat(), "points": e.points} for e in summary.expiring],
         "next_tier": (
             {
-                "code": progress.next_tier.code,
-                "name": progress.next_tier.display_name,
-                "spend_needed": money(progress.spend_needed),
+                "code": next_tier.code,
+                "name": next_tier.display_name,
+                "spend_needed": money(summary.spend_needed),
             }
-            if progress.next_tier
+            if next_tier
             else None
         ),
     }

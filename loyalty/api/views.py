@@ -14,9 +14,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.errors import DomainError, MemberNotFound
+from customers.errors import DomainError, InvalidPhone, MemberNotFound
 from customers.models import Member
-from customers.selectors import member_by_card, member_by_phone
+from customers.phones import normalize_phone
 from customers.services import enroll_member
 from loyalty.api import idempotency
 from loyalty.api import schema as doc
@@ -24,7 +24,7 @@ from loyalty.api import serializers as s
 from loyalty.api.errors import domain_error_body
 from loyalty.errors import InvalidCheck, PurchaseExists, PurchaseNotFound
 from loyalty.models import Account, Purchase, Store
-from loyalty.selectors import ledger_entries
+from loyalty.selectors import ledger_entries, member_summary
 from loyalty.services import quote_purchase, record_purchase, refund_purchase
 
 logger = logging.getLogger("loyalty.api")
@@ -131,7 +131,7 @@ class MemberCreateView(APIView):
                 birth_date=data.get("birth_date"),
                 referral_code=data.get("referral_code") or None,
             )
-            return 201, s.member_body(member, now=now)
+            return 201, s.member_body(member_summary(member_id=member.pk, now=now))
 
         return idempotent(request, work, required=False)
 
@@ -149,11 +149,15 @@ class MemberLookupView(APIView):
     )
     def get(self, request):
         query = parse(s.LookupIn, request.query_params)
+        now = timezone.now()
         if query.get("phone"):
-            member = member_by_phone(query["phone"])
+            try:
+                summary = member_summary(phone=normalize_phone(query["phone"]), now=now)
+            except InvalidPhone as exc:
+                raise MemberNotFound() from exc
         else:
-            member = member_by_card(query["card"])
-        return Response(s.member_body(member, now=timezone.now()))
+            summary = member_summary(card_number=query["card"], now=now)
+        return Response(s.member_body(summary))
 
 
 class MemberDetailView(APIView):
@@ -165,10 +169,7 @@ class MemberDetailView(APIView):
         examples=[OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True)],
     )
     def get(self, request, id):
-        member = Member.objects.filter(pk=id).first()
-        if member is None:
-            raise MemberNotFound()
-        return Response(s.member_body(member, now=timezone.now()))
+        return Response(s.member_body(member_summary(member_id=id, now=timezone.now())))
 
 
 class LedgerPagination(CursorPagination):

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -22,6 +24,17 @@ class Account(models.Model):
     pending = models.IntegerField(_("pending points"), default=0)
     debt = models.IntegerField(_("points owed"), default=0)
     lifetime_earned = models.BigIntegerField(_("earned in total"), default=0)
+    lifetime_spend = models.DecimalField(
+        _("money paid in total, less refunds"),
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        db_default=Decimal("0.00"),
+        help_text=_(
+            "An upper bound of the qualifying spend: below the next tier's threshold, "
+            "a purchase need not sum the window."
+        ),
+    )
     tier = models.ForeignKey(
         "loyalty.Tier", verbose_name=_("tier"), on_delete=models.PROTECT, related_name="accounts"
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 
-from loyalty.models import Account, LedgerEntry, PointLot
+from loyalty.models import Account, LedgerEntry, PointLot, Purchase
 
 DEFAULT_BATCH_SIZE = 2000
 
@@ -36,7 +36,7 @@ class Problem:
         return f"account {self.account_id}: {self.check}: {self.detail}"
 
 
-def _batch_problems(accounts: list[tuple[int, int, int, int]]) -> Iterator[Problem]:
+def _batch_problems(accounts: list[tuple]) -> Iterator[Problem]:
     low, high = accounts[0][0], accounts[-1][0]
     in_range = {"account_id__gte": low, "account_id__lte": high}
     entries = {
@@ -59,6 +59,13 @@ def _batch_problems(accounts: list[tuple[int, int, int, int]]) -> Iterator[Probl
         )
         .values_list("account_id", "sum_remaining", "sum_pending", "out_of_range")
     }
+    spend = dict(
+        Purchase.objects.filter(member_id__gte=low, member_id__lte=high)
+        .order_by()
+        .values("member_id")
+        .annotate(s=Sum(F("total") - F("discount") - F("refunded_total") + F("refunded_discount")))
+        .values_list("member_id", "s")
+    )
     burnt_holding = {}
     for account_id, lot_id in (
         PointLot.objects.filter(**in_range, remaining__gt=0, entries__kind=LedgerEntry.Kind.EXPIRE)
@@ -67,7 +74,7 @@ def _batch_problems(accounts: list[tuple[int, int, int, int]]) -> Iterator[Probl
     ):
         burnt_holding.setdefault(account_id, []).append(lot_id)
 
-    for account_id, available, pending, debt in accounts:
+    for account_id, available, pending, debt, lifetime_spend in accounts:
         points, pending_change = entries.get(account_id, (0, 0))
         points, pending_change = points or 0, pending_change or 0
         remaining, lot_pending, out_of_range = lots.get(account_id, (0, 0, 0))
@@ -101,6 +108,11 @@ def _batch_problems(accounts: list[tuple[int, int, int, int]]) -> Iterator[Probl
             yield problem("debt_with_points", f"owes {debt} while holding {available} + {pending}")
         if out_of_range:
             yield problem("lot_range", f"{out_of_range} lot(s) outside 0 <= remaining <= points")
+        if lifetime_spend != (spend.get(account_id) or 0):
+            yield problem(
+                "lifetime_spend",
+                f"lifetime spend {lifetime_spend} != paid less refunded {spend.get(account_id)}",
+            )
         if account_id in burnt_holding:
             yield problem(
                 "burnt_lot_holds_points",
@@ -126,7 +138,9 @@ def audit_ledger(*, batch_size: int = DEFAULT_BATCH_SIZE, member_ids=None) -> It
             if after is not None:
                 accounts = accounts.filter(member_id__gt=after)
             batch = list(
-                accounts.values_list("member_id", "available", "pending", "debt")[:batch_size]
+                accounts.values_list("member_id", "available", "pending", "debt", "lifetime_spend")[
+                    :batch_size
+                ]
             )
             if not batch:
                 return

@@ -220,6 +220,7 @@ def record_purchase(
                 ledger.add(
                     earn, LedgerEntry.Kind.EARN, source=PointLot.Source.EARN, purchase=purchase
                 )
+            account.lifetime_spend += total - discount
             upgrade_if_qualified(account, program=program, now=now)
             ledger.flush()
     except IntegrityError as exc:

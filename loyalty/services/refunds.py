@@ -181,6 +181,7 @@ def refund_purchase(
             refund_discount = sum((p.discount for p in parts), Decimal("0.00"))
             purchase.refunded_total += refund_amount
             purchase.refunded_discount += refund_discount
+            account.lifetime_spend -= refund_amount - refund_discount
 
             return_target = _cumulative_floor(
                 purchase.redeemed_points, purchase.refunded_discount, purchase.discount

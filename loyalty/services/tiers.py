@@ -93,8 +93,10 @@ def upgrade_if_qualified(account: Account, *, program: Program, now: dt.datetime
     """
     tiers = get_tiers()
     current = get_tier(account.tier_id)
-    at_top = not any(t.min_spend > current.min_spend for t in tiers)
-    if at_top and account.below_tier_since is None:
+    higher = [t.min_spend for t in tiers if t.min_spend > current.min_spend]
+    if account.below_tier_since is None and (not higher or account.lifetime_spend < min(higher)):
+        # At the top, or even the all-time spend is short of the next threshold: the window's
+        # spend (never more than the all-time one) cannot be enough either.
         return None
     spend = qualifying_spend(account.member_id, now=now, program=program)
     target = tier_for_spend(spend, tiers)

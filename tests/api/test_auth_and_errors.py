@@ -94,7 +94,7 @@ def test_an_unexpected_failure_is_a_json_500(api, member, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr("loyalty.api.serializers.member_balance", boom)
+    monkeypatch.setattr("loyalty.api.views.member_summary", boom)
     api.client.raise_request_exception = False
     body = assert_error(api.get(f"/api/v1/members/{member.pk}"), 500, "server_error")
     assert "fire" not in body["detail"]
