@@ -51,8 +51,9 @@ def qualifying_purchases(program: Program, now: dt.datetime):
     return qs.filter(occurred_at__gte=start) if start else qs
 
 
-_SPEND_SQL = (  # noqa: S608 (only a table name is formatted in)
-    "SELECT SUM(total - discount - refunded_total + refunded_discount) "
+# Only a table name is formatted in.
+_SPEND_SQL = (
+    "SELECT SUM(total - discount - refunded_total + refunded_discount) "  # noqa: S608
     f"FROM {Purchase._meta.db_table} WHERE member_id = %s"
 )
 
