@@ -117,8 +117,9 @@ def claim(*, partner: Partner, key: str, fingerprint: str, now: dt.datetime) -> 
 
 def complete(claim: Claim, *, status: int, body: dict, now: dt.datetime) -> None:
     """Store the response so that replays get exactly it."""
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
     _write(
-        f"UPDATE {_TABLE} SET response_status = %s, response_body = %s::jsonb, "  # noqa: S608
+        f"UPDATE {_TABLE} SET response_status = %s, response_body = %s{cast}, "  # noqa: S608
         "completed_at = %s WHERE id = %s",
         [status, json.dumps(body, cls=DjangoJSONEncoder), now, claim.record_id],
     )
