@@ -67,7 +67,7 @@ FROM (
     SELECT m, i, %(now)s - random() * interval '548 days' AS at,
         round((300 + random() * 9700)::numeric, 2) AS total, random() AS r
     FROM generate_series(1, %(members)s) m
-    CROSS JOIN LATERAL generate_series(1, 1 + (m * 7919 + 13) %% 7) i
+    CROSS JOIN LATERAL generate_series(1, 1 + (m::bigint * 7919 + 13) %% 7) i
 ) p;
 """
 
