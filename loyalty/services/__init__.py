@@ -4,7 +4,8 @@ from loyalty.services.accounts import adjust_points, open_account
 from loyalty.services.purchases import quote_purchase, record_purchase
 from loyalty.services.refunds import refund_purchase
 from loyalty.services.schedules import activate_due_points, burn_expired_points
-from loyalty.services.tiers import pin_tier, review_tiers
+from loyalty.services.tier_review import review_tiers
+from loyalty.services.tiers import pin_tier
 
 __all__ = [
     "activate_due_points",

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-import loyalty.services.tiers as tiers_module
+import loyalty.services.tier_review as tiers_module
 from loyalty.errors import InvalidInput, TierConfigInvalid
 from loyalty.models import Account, Program, Tier, TierChange
 from loyalty.services import pin_tier, record_purchase, refund_purchase, review_tiers
