@@ -23,6 +23,15 @@ def _program_defaults(request):
     clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttles and rate limits keep counts in the cache: start every test with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def now():
     from tests.factories import T0

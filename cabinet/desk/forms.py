@@ -8,11 +8,12 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from cabinet.desk.access import is_desk_user
+from customers.login_throttle import ThrottledLoginMixin
 
 MAX_LINES = 20
 
 
-class DeskLoginForm(AuthenticationForm):
+class DeskLoginForm(ThrottledLoginMixin, AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "not_desk": _("This account cannot use the cashier desk."),

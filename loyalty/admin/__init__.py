@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKey
 
+from customers.login_throttle import ThrottledAdminAuthenticationForm
 from loyalty.admin import api_keys, ledger, partners, program  # noqa: F401
 
 # Partners' keys live in PartnerAPIKey (loyalty/admin/api_keys.py); the library's own model is
 # unused, so its admin would only confuse.
 admin.site.unregister(APIKey)
+admin.site.login_form = ThrottledAdminAuthenticationForm
 admin.site.site_header = _("Kopilka back-office")
 admin.site.site_title = _("Kopilka")
 admin.site.index_title = _("Loyalty program administration")
