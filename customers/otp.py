@@ -160,3 +160,9 @@ def verify_code(*, target: str, code: str, now: dt.datetime) -> None:
             left = MAX_ATTEMPTS - row.attempts
             error = CodeInvalid(attempts_left=left) if left else CodeLocked()
     raise error
+
+
+def delete_old_codes(*, now: dt.datetime, keep: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Delete login codes older than `keep` (the rate limits look back an hour at most)."""
+    deleted, _by_model = LoginCode.objects.filter(created_at__lt=now - keep).delete()
+    return deleted

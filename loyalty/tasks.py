@@ -19,3 +19,17 @@ def burn_points() -> int:
 @shared_task(name="loyalty.tasks.review_tiers")
 def review_tiers_task() -> dict:
     return review_tiers(now=timezone.now())
+
+
+@shared_task(name="loyalty.tasks.purge_idempotency_records")
+def purge_idempotency_records() -> int:
+    from loyalty.api.idempotency import delete_old_records
+
+    return delete_old_records(now=timezone.now())
+
+
+@shared_task(name="loyalty.tasks.purge_login_codes")
+def purge_login_codes() -> int:
+    from customers.otp import delete_old_codes
+
+    return delete_old_codes(now=timezone.now())
