@@ -98,12 +98,19 @@ def _record_change(account: Account, to_tier: Tier, reason: str, now, **extra) -
     return change
 
 
-def upgrade_if_qualified(account: Account, *, program: Program, now: dt.datetime) -> Tier | None:
+def upgrade_if_qualified(
+    account: Account,
+    *,
+    program: Program,
+    now: dt.datetime,
+    unsaved_purchase: Purchase | None = None,
+) -> Tier | None:
     """Inside a purchase: move the (locked) account up at once if its spend reached a higher tier.
 
     Called after the purchase's own points were earned, so they stay at the old rate. A spend
     back at the current threshold also ends a running grace period. The caller saves the
-    account; the change record is written here.
+    account; the change record is written here. `unsaved_purchase`, not yet in the database,
+    counts towards the spend if it falls in the window.
     """
     tiers = get_tiers()
     current = get_tier(account.tier_id)
@@ -113,6 +120,10 @@ def upgrade_if_qualified(account: Account, *, program: Program, now: dt.datetime
         # spend (never more than the all-time one) cannot be enough either.
         return None
     spend = qualifying_spend(account.member_id, now=now, program=program)
+    if unsaved_purchase is not None:
+        start = window_start(program, now)
+        if start is None or unsaved_purchase.occurred_at >= start:
+            spend += unsaved_purchase.total - unsaved_purchase.discount
     target = tier_for_spend(spend, tiers)
     if target.min_spend > current.min_spend:
         _record_change(

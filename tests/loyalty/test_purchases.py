@@ -185,8 +185,8 @@ def _count_queries(fn) -> int:
     return len(ctx.captured_queries)
 
 
-PURCHASE_BUDGET = 11  # incl. the savepoint pair the test transaction adds
-QUOTE_BUDGET = 2
+PURCHASE_BUDGET = 5  # savepoint pair of the test transaction, account, lots, one write
+QUOTE_BUDGET = 1
 
 
 def test_purchase_and_quote_statements_do_not_grow_with_lines_or_lots(
