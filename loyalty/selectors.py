@@ -8,7 +8,7 @@ from django.db import connection
 
 from customers.errors import MemberNotFound
 from customers.models import Member
-from loyalty.models import Account, LedgerEntry, PointLot, Program, Tier
+from loyalty.models import Account, LedgerEntry, PointLot, Program, Tier, TierChange
 from loyalty.money import add_months
 from loyalty.services.program import get_program, get_tier, get_tiers, program_zone
 from loyalty.services.tiers import NET_PAID, qualifying_purchases, qualifying_spend
@@ -273,3 +273,12 @@ def ledger_entries(member_id: int, *, kinds: list[str] | None = None):
     if kinds:
         return entries.filter(kind__in=kinds)
     return entries.exclude(kind=LedgerEntry.Kind.ACTIVATE)
+
+
+def tier_changes(member_id: int, *, limit: int = 5) -> list[TierChange]:
+    """The member's latest tier changes (from, to, why, when), newest first."""
+    return list(
+        TierChange.objects.filter(account_id=member_id)
+        .select_related("from_tier", "to_tier")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -5,7 +5,7 @@ from django.utils import timezone
 from cabinet.member_auth import member_required
 from cabinet.models import FaqEntry
 from cabinet.views.common import render_page
-from loyalty.selectors import expiring_points, member_balance, tier_progress
+from loyalty.selectors import expiring_points, member_balance, tier_changes, tier_progress
 from loyalty.services.program import get_program
 
 
@@ -23,6 +23,7 @@ def home(request):
             "available_rub": balance.available * program.point_value,
             "expiring": expiring_points(member.pk, now=now, limit=3),
             "progress": tier_progress(member.pk, now=now),
+            "tier_changes": tier_changes(member.pk, limit=3),
         },
     )
 

@@ -227,3 +227,18 @@ def test_language_switch_posts_to_set_language(member_client):
     assert 'action="/i18n/setlang/"' in html
     response = member_client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert response.status_code == 302
+
+
+def test_home_shows_the_members_tier_changes(member_client, member, partner, real_now):
+    record_purchase(
+        member_id=member.pk,
+        partner=partner,
+        external_id="BIG-1",
+        amount="12000.00",
+        now=real_now - dt.timedelta(hours=1),
+    )
+    html = member_client.get(reverse("cabinet:home")).content.decode()
+    changes = html[html.index('id="tier-changes"') :]
+    assert "Base → Silver" in changes
+    assert "qualifying spend reached the threshold" in changes
+    assert "joined the program" in changes
