@@ -31,6 +31,11 @@ def buy(member, partner, now, amount=None, *, redeem=0, lines=None, external_id=
     )
 
 
+def bought(member, partner, amount, now, *, redeem=0, **kw):
+    """Record a purchase of `amount` ₽ and return the Purchase (for tier and selector tests)."""
+    return buy(member, partner, now, str(amount), redeem=redeem, **kw).purchase
+
+
 def give(member, points, now, reason="test gift"):
     return adjust_points(member_id=member.pk, points=points, reason=reason, staff=None, now=now)
 

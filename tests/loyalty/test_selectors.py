@@ -1,52 +1,34 @@
 """What the cabinet, the desk and the API show: balance, expiring points, tier progress."""
 
 import datetime as dt
-import itertools
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
 
-from loyalty.models import LedgerEntry, PointLot, Program, Tier
+from loyalty.models import LedgerEntry, PointLot, Tier
 from loyalty.selectors import expiring_points, ledger_entries, member_balance, tier_progress
 from loyalty.services import (
     activate_due_points,
     pin_tier,
-    record_purchase,
     refund_purchase,
     review_tiers,
 )
 from loyalty.services.ledger import LedgerTransaction, lock_account
-from loyalty.services.program import clear_cache, get_program, get_tiers
+from loyalty.services.program import get_program, get_tiers
 from tests.factories import MOSCOW
+from tests.loyalty.helpers import bought, set_program
 
 pytestmark = pytest.mark.django_db
 
 DAY = dt.timedelta(days=1)
-_checks = itertools.count(1)
-
-
-def buy(member, partner, amount, now, **extra):
-    return record_purchase(
-        member_id=member.pk,
-        partner=partner,
-        external_id=f"S{next(_checks)}",
-        amount=str(amount),
-        now=now,
-        **extra,
-    ).purchase
-
-
-def set_program(**fields) -> None:
-    Program.objects.filter(pk=1).update(**fields)
-    clear_cache()
 
 
 # --- tier_progress -------------------------------------------------------------------------
 
 
 def test_progress_at_base_shows_the_rubles_left_to_silver(member, partner, now):
-    buy(member, partner, 4000, now)
+    bought(member, partner, 4000, now)
 
     progress = tier_progress(member.pk, now=now)
 
@@ -62,8 +44,8 @@ def test_progress_at_base_shows_the_rubles_left_to_silver(member, partner, now):
 def test_progress_at_silver_counts_from_its_threshold_and_is_secured_until_the_purchases_roll_out(
     member, partner, now
 ):
-    buy(member, partner, 12000, now)  # 15 January 2026
-    buy(member, partner, 8000, now + 30 * DAY)  # 14 February 2026
+    bought(member, partner, 12000, now)  # 15 January 2026
+    bought(member, partner, 8000, now + 30 * DAY)  # 14 February 2026
 
     progress = tier_progress(member.pk, now=now + 30 * DAY)
 
@@ -78,7 +60,7 @@ def test_progress_at_silver_counts_from_its_threshold_and_is_secured_until_the_p
 
 
 def test_secured_until_is_the_day_before_the_review_that_lowers_the_tier(member, partner, now):
-    buy(member, partner, 12000, now)
+    bought(member, partner, 12000, now)
     assert tier_progress(member.pk, now=now).secured_until == dt.date(2027, 2, 14)
 
     def at(day):
@@ -95,7 +77,7 @@ def test_secured_until_is_the_day_before_the_review_that_lowers_the_tier(member,
 
 
 def test_after_a_refund_the_tier_is_secured_until_the_grace_period_ends(member, partner, now):
-    purchase = buy(member, partner, 12000, now)
+    purchase = bought(member, partner, 12000, now)
     refund_purchase(purchase_id=purchase.pk, external_id="R1", amount="5000", now=now)
 
     progress = tier_progress(member.pk, now=now)
@@ -110,7 +92,7 @@ def test_after_a_refund_the_tier_is_secured_until_the_grace_period_ends(member, 
 
 
 def test_at_gold_there_is_no_next_tier(member, partner, now):
-    buy(member, partner, 35000, now)
+    bought(member, partner, 35000, now)
 
     progress = tier_progress(member.pk, now=now)
 
@@ -132,7 +114,7 @@ def test_a_pinned_tier_is_secured_without_end(member, now):
 
 def test_with_a_lifetime_window_the_tier_is_secured_without_end(member, partner, now):
     set_program(tier_window_months=0)
-    buy(member, partner, 12000, now)
+    bought(member, partner, 12000, now)
 
     progress = tier_progress(member.pk, now=now + 1000 * DAY)
 
@@ -144,7 +126,7 @@ def test_tier_progress_reads_in_a_few_statements(
     member, partner, now, django_assert_max_num_queries
 ):
     for i in range(5):
-        buy(member, partner, 3000, now + i * DAY)
+        bought(member, partner, 3000, now + i * DAY)
     get_program(), get_tiers()  # cached per process, as in a running server
     with django_assert_max_num_queries(3):
         tier_progress(member.pk, now=now + 5 * DAY)
@@ -154,9 +136,9 @@ def test_tier_progress_reads_in_a_few_statements(
 
 
 def test_expiring_points_are_grouped_by_the_last_day_they_can_be_spent(member, partner, now):
-    buy(member, partner, 3000, now)  # 60 points, 15 January 2026
-    buy(member, partner, 1000, now + dt.timedelta(hours=2))  # 20, same day
-    buy(member, partner, 2000, now + 10 * DAY)  # 40, 25 January
+    bought(member, partner, 3000, now)  # 60 points, 15 January 2026
+    bought(member, partner, 1000, now + dt.timedelta(hours=2))  # 20, same day
+    bought(member, partner, 2000, now + 10 * DAY)  # 40, 25 January
 
     rows = expiring_points(member.pk, now=now + 10 * DAY)
 
@@ -187,7 +169,7 @@ def test_points_with_their_own_lifetime_can_be_spent_on_the_day_they_expire(memb
 
 def test_expiring_points_within_n_days_and_limited(member, partner, now):
     for i in range(4):
-        buy(member, partner, 1000, now + i * DAY)  # 20 points each, one per day
+        bought(member, partner, 1000, now + i * DAY)  # 20 points each, one per day
 
     soon = now + 180 * DAY  # 14 July 2026
     assert [r.points for r in expiring_points(member.pk, now=soon, within_days=3)] == [20, 20]
@@ -199,8 +181,8 @@ def test_expiring_points_within_n_days_and_limited(member, partner, now):
 
 
 def test_points_past_their_last_day_are_not_shown_even_before_the_burn_job(member, partner, now):
-    buy(member, partner, 3000, now)
-    buy(member, partner, 2000, now + 10 * DAY)
+    bought(member, partner, 3000, now)
+    bought(member, partner, 2000, now + 10 * DAY)
 
     after_first = dt.datetime(2026, 7, 16, 0, 0, tzinfo=MOSCOW)
     rows = expiring_points(member.pk, now=after_first)
@@ -216,7 +198,7 @@ def test_pending_points_count_as_available_once_their_time_has_come_before_the_b
     member, partner, now
 ):
     set_program(activation_delay_days=14)
-    buy(member, partner, 3000, now)
+    bought(member, partner, 3000, now)
 
     today = member_balance(member.pk, now=now)
     assert (today.available, today.pending) == (0, 60)
@@ -241,7 +223,7 @@ def test_a_new_member_has_an_empty_balance(member, now, django_assert_num_querie
 
 def test_ledger_entries_hide_the_internal_activation_entries(member, partner, now):
     set_program(activation_delay_days=1)
-    buy(member, partner, 3000, now)
+    bought(member, partner, 3000, now)
     activate_due_points(now=now + 2 * DAY)
 
     kinds = [e.kind for e in ledger_entries(member.pk)]

@@ -2,7 +2,6 @@
 period, the downgrade policies, pins as a floor, the window, and the tier configuration checks."""
 
 import datetime as dt
-import itertools
 from decimal import Decimal
 from io import StringIO
 
@@ -12,27 +11,16 @@ from django.utils import translation
 
 import loyalty.services.tier_review as tiers_module
 from loyalty.errors import InvalidInput, TierConfigInvalid
-from loyalty.models import Account, Program, Tier, TierChange
-from loyalty.services import pin_tier, record_purchase, refund_purchase, review_tiers
+from loyalty.models import Account, Tier, TierChange
+from loyalty.services import pin_tier, refund_purchase, review_tiers
 from loyalty.services.program import clear_cache
 from loyalty.services.tiers import validate_tier_config
 from tests.factories import MOSCOW, UserFactory, make_member
+from tests.loyalty.helpers import bought, set_program
 
 pytestmark = pytest.mark.django_db
 
 DAY = dt.timedelta(days=1)
-_checks = itertools.count(1)
-
-
-def buy(member, partner, amount, now, **extra):
-    return record_purchase(
-        member_id=member.pk,
-        partner=partner,
-        external_id=f"T{next(_checks)}",
-        amount=str(amount),
-        now=now,
-        **extra,
-    ).purchase
 
 
 def tier_of(member) -> str:
@@ -41,11 +29,6 @@ def tier_of(member) -> str:
 
 def account_of(member) -> Account:
     return Account.objects.get(pk=member.pk)
-
-
-def set_program(**fields) -> None:
-    Program.objects.filter(pk=1).update(**fields)
-    clear_cache()
 
 
 def tier(code: str) -> Tier:
@@ -74,8 +57,8 @@ def review_changes(member) -> list[tuple[str, str]]:
 def test_crossing_10000_upgrades_to_silver_at_once_and_that_purchase_earns_at_the_old_rate(
     member, partner, now
 ):
-    assert buy(member, partner, 6000, now).earned_points == 120
-    crossing = buy(member, partner, 4000, now + DAY)
+    assert bought(member, partner, 6000, now).earned_points == 120
+    crossing = bought(member, partner, 4000, now + DAY)
 
     assert crossing.earned_points == 80  # 4 000 ₽ at Base, 1 per 50 ₽
     assert tier_of(member) == "silver"
@@ -84,21 +67,21 @@ def test_crossing_10000_upgrades_to_silver_at_once_and_that_purchase_earns_at_th
     assert change.qualifying_spend == Decimal("10000.00")
     assert change.created_at == now + DAY
     assert account_of(member).tier_since == now + DAY
-    assert buy(member, partner, 4000, now + 2 * DAY).earned_points == 100  # now 1 per 40 ₽
+    assert bought(member, partner, 4000, now + 2 * DAY).earned_points == 100  # now 1 per 40 ₽
 
 
 def test_crossing_30000_upgrades_to_gold_at_once(member, partner, now):
-    buy(member, partner, 12000, now)
+    bought(member, partner, 12000, now)
     assert tier_of(member) == "silver"
-    crossing = buy(member, partner, 18000, now + DAY)
+    crossing = bought(member, partner, 18000, now + DAY)
 
     assert crossing.earned_points == 450  # 18 000 ₽ at Silver, 1 per 40 ₽
     assert tier_of(member) == "gold"
-    assert buy(member, partner, 3000, now + 2 * DAY).earned_points == 100
+    assert bought(member, partner, 3000, now + 2 * DAY).earned_points == 100
 
 
 def test_one_purchase_over_30000_jumps_from_base_to_gold(member, partner, now):
-    buy(member, partner, 31000, now)
+    bought(member, partner, 31000, now)
 
     assert tier_of(member) == "gold"
     changes = TierChange.objects.filter(account_id=member.pk, reason="upgrade")
@@ -113,14 +96,14 @@ def test_3000_rubles_earn_60_75_100_points_at_base_silver_gold(
     member, partner, now, spent_before, tier_code, points
 ):
     if spent_before:
-        buy(member, partner, spent_before, now - DAY)
+        bought(member, partner, spent_before, now - DAY)
     assert tier_of(member) == tier_code
-    assert buy(member, partner, 3000, now).earned_points == points
+    assert bought(member, partner, 3000, now).earned_points == points
 
 
 def test_the_part_paid_with_points_does_not_count_towards_the_tier(member, partner, now):
-    buy(member, partner, 9000, now)  # 180 points
-    buy(member, partner, 1000, now + DAY, redeem_points=180)
+    bought(member, partner, 9000, now)  # 180 points
+    bought(member, partner, 1000, now + DAY, redeem=180)
 
     assert tier_of(member) == "base"  # 9 000 + 820 ₽ of money
 
@@ -128,9 +111,9 @@ def test_the_part_paid_with_points_does_not_count_towards_the_tier(member, partn
 def test_a_purchase_with_an_upgrade_costs_two_more_statements_at_most(
     member, partner, now, django_assert_max_num_queries
 ):
-    buy(member, partner, 9000, now)
+    bought(member, partner, 9000, now)
     with django_assert_max_num_queries(13):
-        buy(member, partner, 2000, now + DAY)
+        bought(member, partner, 2000, now + DAY)
     assert tier_of(member) == "silver"
 
 
@@ -140,7 +123,7 @@ def test_a_purchase_with_an_upgrade_costs_two_more_statements_at_most(
 def test_a_refund_below_the_threshold_downgrades_only_at_the_review_after_the_grace_period(
     member, partner, now, writer
 ):
-    purchase = buy(member, partner, 12000, now)
+    purchase = bought(member, partner, 12000, now)
     refund_purchase(purchase_id=purchase.pk, external_id="R1", amount="3000", now=now + DAY)
     assert tier_of(member) == "silver"  # the refund itself never downgrades
 
@@ -166,12 +149,12 @@ def test_a_refund_below_the_threshold_downgrades_only_at_the_review_after_the_gr
 
 
 def test_spend_back_at_the_threshold_during_the_grace_period_keeps_the_tier(member, partner, now):
-    purchase = buy(member, partner, 12000, now)
+    purchase = bought(member, partner, 12000, now)
     refund_purchase(purchase_id=purchase.pk, external_id="R1", amount="3000", now=now + DAY)
     review_tiers(now=now + 2 * DAY)
     assert account_of(member).below_tier_since is not None
 
-    buy(member, partner, 1500, now + 3 * DAY)  # 10 500 ₽ again: the grace period ends here
+    bought(member, partner, 1500, now + 3 * DAY)  # 10 500 ₽ again: the grace period ends here
     assert account_of(member).below_tier_since is None
 
     review_tiers(now=now + 60 * DAY)
@@ -180,12 +163,12 @@ def test_spend_back_at_the_threshold_during_the_grace_period_keeps_the_tier(memb
 
 
 def test_a_purchase_at_the_top_tier_also_ends_its_grace_period(member, partner, now):
-    purchase = buy(member, partner, 31000, now)
+    purchase = bought(member, partner, 31000, now)
     refund_purchase(purchase_id=purchase.pk, external_id="R1", amount="5000", now=now)
     review_tiers(now=now + DAY)
     assert account_of(member).below_tier_since is not None
 
-    buy(member, partner, 4000, now + 2 * DAY)  # 30 000 ₽ again
+    bought(member, partner, 4000, now + 2 * DAY)  # 30 000 ₽ again
 
     assert account_of(member).below_tier_since is None
     review_tiers(now=now + 40 * DAY)
@@ -198,8 +181,8 @@ def test_one_down_drops_one_tier_per_grace_period_and_never_below_the_qualified_
     set_program(tier_downgrade_policy="one_down")
     falling = make_member(now=now)
     halfway = make_member(now=now)
-    refunded = buy(falling, partner, 30000, now)
-    buy(halfway, partner, 30000, now)
+    refunded = bought(falling, partner, 30000, now)
+    bought(halfway, partner, 30000, now)
     refund_purchase(purchase_id=refunded.pk, external_id="R1", now=now)  # spend 0
     refund_purchase(
         purchase_id=halfway.purchases.get().pk, external_id="R2", amount="18000", now=now
@@ -219,7 +202,7 @@ def test_one_down_drops_one_tier_per_grace_period_and_never_below_the_qualified_
 
 def test_to_qualified_drops_straight_to_the_tier_the_spend_qualifies_for(member, partner, now):
     set_program(tier_downgrade_policy="to_qualified")
-    purchase = buy(member, partner, 30000, now)
+    purchase = bought(member, partner, 30000, now)
     refund_purchase(purchase_id=purchase.pk, external_id="R1", now=now)
 
     review_tiers(now=now + DAY)
@@ -231,7 +214,7 @@ def test_to_qualified_drops_straight_to_the_tier_the_spend_qualifies_for(member,
 
 def test_policy_none_never_downgrades(member, partner, now):
     set_program(tier_downgrade_policy="none")
-    purchase = buy(member, partner, 30000, now)
+    purchase = bought(member, partner, 30000, now)
     refund_purchase(purchase_id=purchase.pk, external_id="R1", now=now)
 
     for days in (1, 31, 400, 800):
@@ -245,7 +228,7 @@ def test_policy_none_never_downgrades(member, partner, now):
 def test_purchases_older_than_the_window_roll_out_and_the_tier_drops_after_the_grace(
     member, partner, now
 ):
-    buy(member, partner, 12000, now)  # 15 January 2026
+    bought(member, partner, 12000, now)  # 15 January 2026
 
     def at(day):  # the daily review, 03:30 Moscow time
         return dt.datetime.combine(day, dt.time(3, 30), tzinfo=MOSCOW)
@@ -262,8 +245,8 @@ def test_purchases_older_than_the_window_roll_out_and_the_tier_drops_after_the_g
 
 def test_lifetime_window_counts_every_purchase_ever(member, partner, now):
     set_program(tier_window_months=0)
-    buy(member, partner, 7000, now)
-    buy(member, partner, 3000, now + 700 * DAY)  # 10 000 ₽ over two years
+    bought(member, partner, 7000, now)
+    bought(member, partner, 3000, now + 700 * DAY)  # 10 000 ₽ over two years
     assert tier_of(member) == "silver"
 
     review_tiers(now=now + 1500 * DAY)
@@ -273,8 +256,8 @@ def test_lifetime_window_counts_every_purchase_ever(member, partner, now):
 
 
 def test_with_a_12_month_window_the_same_purchases_do_not_qualify(member, partner, now):
-    buy(member, partner, 7000, now)
-    buy(member, partner, 3000, now + 700 * DAY)
+    bought(member, partner, 7000, now)
+    bought(member, partner, 3000, now + 700 * DAY)
     assert tier_of(member) == "base"
 
 
@@ -307,7 +290,7 @@ def test_a_pinned_tier_holds_through_reviews_with_no_spend(member, now):
 
 def test_a_pin_below_the_current_tier_is_the_floor_of_a_downgrade(member, partner, now):
     set_program(tier_downgrade_policy="to_qualified")
-    purchase = buy(member, partner, 30000, now)
+    purchase = bought(member, partner, 30000, now)
     pin_tier(
         member_id=member.pk, tier=tier("silver"), reason="loyal since 2010", staff=None, now=now
     )
@@ -351,7 +334,7 @@ def test_review_twice_at_the_same_moment_changes_nothing_more(partner, now, writ
     set_program(tier_grace_days=0)
     members = [make_member(now=now) for _ in range(3)]
     for m in members:
-        purchase = buy(m, partner, 31000, now)
+        purchase = bought(m, partner, 31000, now)
         refund_purchase(purchase_id=purchase.pk, external_id="R", now=now)
     review_tiers(now=now + DAY)  # grace starts for all three
 
@@ -374,9 +357,9 @@ def test_review_works_in_batches_with_a_constant_number_of_statements_per_batch(
 ):
     members = [make_member(now=now) for _ in range(5)]
     for m in members[:2]:
-        purchase = buy(m, partner, 12000, now)
+        purchase = bought(m, partner, 12000, now)
         refund_purchase(purchase_id=purchase.pk, external_id="R", now=now)
-    buy(members[4], partner, 500, now)
+    bought(members[4], partner, 500, now)
     review_tiers(now=now + DAY)
     clear_cache()
 
@@ -398,7 +381,7 @@ def test_review_works_in_batches_with_a_constant_number_of_statements_per_batch(
 
 
 def test_review_upgrades_a_member_whose_tier_lags_behind_the_configuration(member, partner, now):
-    buy(member, partner, 20000, now)
+    bought(member, partner, 20000, now)
     Tier.objects.filter(code="gold").update(min_spend=Decimal("15000"))
     clear_cache()
 
@@ -410,7 +393,7 @@ def test_review_upgrades_a_member_whose_tier_lags_behind_the_configuration(membe
 def test_review_leaves_an_account_that_changed_after_it_was_read(
     member, partner, now, monkeypatch, writer
 ):
-    purchase = buy(member, partner, 12000, now)
+    purchase = bought(member, partner, 12000, now)
     refund_purchase(purchase_id=purchase.pk, external_id="R1", amount="3000", now=now)
     review_tiers(now=now + DAY)
     assert account_of(member).below_tier_since is not None
@@ -418,7 +401,7 @@ def test_review_leaves_an_account_that_changed_after_it_was_read(
 
     def spend_then_a_purchase_lands(*args):
         spend = real_spend(*args)
-        buy(member, partner, 2000, now + 31 * DAY)  # back to 11 000 ₽ while the review runs
+        bought(member, partner, 2000, now + 31 * DAY)  # back to 11 000 ₽ while the review runs
         return spend
 
     monkeypatch.setattr(tiers_module, "_spend_by_member", spend_then_a_purchase_lands)
@@ -430,7 +413,7 @@ def test_review_leaves_an_account_that_changed_after_it_was_read(
 
 
 def test_review_tiers_command_prints_what_it_did(member, partner, now):
-    purchase = buy(member, partner, 12000, now)
+    purchase = bought(member, partner, 12000, now)
     refund_purchase(purchase_id=purchase.pk, external_id="R1", now=now)
     out = StringIO()
 
