@@ -247,34 +247,40 @@ class AccountAdmin(PhoneSearchMixin, ExportMixin, admin.ModelAdmin):
     def _back_to_account(self, account):
         return HttpResponseRedirect(reverse("admin:loyalty_account_change", args=[account.pk]))
 
-    def adjust_view(self, request, object_id):
-        """Add or remove points by hand; the reason and the staff user go into the ledger."""
-        account = self._account_for_action(request, object_id)
-        form = AdjustPointsForm(request.POST or None)
+    def _run_action(self, request, account, form, *, act, describe, title, submit_label):
+        """Show `form`; on a valid POST call the service (`act`), then log and report what
+        `describe` says and go back to the account. A refusal is shown on the form."""
         if request.method == "POST" and form.is_valid():
-            points, reason = form.cleaned_data["points"], form.cleaned_data["reason"]
+            data = form.cleaned_data
             try:
-                adjust_points(
-                    member_id=account.pk,
-                    points=points,
-                    reason=reason,
-                    staff=request.user,
-                    now=timezone.now(),
-                )
+                act(data)
             except DomainError as exc:
                 add_domain_error(form, exc, field_map={})
             else:
-                message = gettext("Adjusted by %(points)+d points: %(reason)s") % {
-                    "points": points,
-                    "reason": reason,
-                }
+                message = describe(data)
                 self.log_change(request, account, message)
                 self.message_user(request, message, messages.SUCCESS)
                 return self._back_to_account(account)
-        return self._render_action(
+        return self._render_action(request, account, form, title=title, submit_label=submit_label)
+
+    def adjust_view(self, request, object_id):
+        """Add or remove points by hand; the reason and the staff user go into the ledger."""
+        account = self._account_for_action(request, object_id)
+        return self._run_action(
             request,
             account,
-            form,
+            AdjustPointsForm(request.POST or None),
+            act=lambda data: adjust_points(
+                member_id=account.pk,
+                points=data["points"],
+                reason=data["reason"],
+                staff=request.user,
+                now=timezone.now(),
+            ),
+            describe=lambda data: (
+                gettext("Adjusted by %(points)+d points: %(reason)s")
+                % {"points": data["points"], "reason": data["reason"]}
+            ),
             title=gettext("Adjust points of %(member)s") % {"member": account.member},
             submit_label=gettext("Adjust points"),
         )
@@ -282,34 +288,27 @@ class AccountAdmin(PhoneSearchMixin, ExportMixin, admin.ModelAdmin):
     def pin_tier_view(self, request, object_id):
         """Pin the member to a tier (a floor) or remove the pin, with a reason."""
         account = self._account_for_action(request, object_id)
-        form = PinTierForm(request.POST or None, initial={"tier": account.pinned_tier_id})
-        if request.method == "POST" and form.is_valid():
-            tier, reason = form.cleaned_data["tier"], form.cleaned_data["reason"]
-            try:
-                pin_tier(
-                    member_id=account.pk,
-                    tier=tier,
-                    reason=reason,
-                    staff=request.user,
-                    now=timezone.now(),
-                )
-            except DomainError as exc:
-                add_domain_error(form, exc, field_map={})
-            else:
-                if tier is None:
-                    message = gettext("Tier pin removed: %(reason)s") % {"reason": reason}
-                else:
-                    message = gettext("Pinned to tier “%(tier)s”: %(reason)s") % {
-                        "tier": tier.display_name,
-                        "reason": reason,
-                    }
-                self.log_change(request, account, message)
-                self.message_user(request, message, messages.SUCCESS)
-                return self._back_to_account(account)
-        return self._render_action(
+
+        def describe(data) -> str:
+            if data["tier"] is None:
+                return gettext("Tier pin removed: %(reason)s") % {"reason": data["reason"]}
+            return gettext("Pinned to tier “%(tier)s”: %(reason)s") % {
+                "tier": data["tier"].display_name,
+                "reason": data["reason"],
+            }
+
+        return self._run_action(
             request,
             account,
-            form,
+            PinTierForm(request.POST or None, initial={"tier": account.pinned_tier_id}),
+            act=lambda data: pin_tier(
+                member_id=account.pk,
+                tier=data["tier"],
+                reason=data["reason"],
+                staff=request.user,
+                now=timezone.now(),
+            ),
+            describe=describe,
             title=gettext("Pin the tier of %(member)s") % {"member": account.member},
             submit_label=gettext("Save the pin"),
         )
