@@ -58,3 +58,21 @@ def member(db, now):
     from tests.factories import make_member
 
     return make_member(now=now, first_name="Анна", last_name="Кузнецова")
+
+
+@pytest.fixture
+def wsgi_app():
+    """The production WSGI app (config.wsgi), kept on the test's connection like
+    django.test.Client does."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from config.wsgi import application
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield application
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

@@ -10,7 +10,6 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -19,6 +18,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from config.db import hot_cursor
 from loyalty.models import Partner, PartnerAPIKey
 
 SCHEME = "Api-Key"
@@ -46,7 +46,7 @@ _KEY_QUERY = (
 
 
 def _find_key(prefix: str) -> PartnerAPIKey | None:
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_KEY_QUERY, [prefix])
         row = cursor.fetchone()
     if row is None:

@@ -2,8 +2,15 @@ import json
 
 import pytest
 from django.test import Client
+from django.test.client import ClientHandler
 
+from config.wsgi import APIMiddlewareMixin
 from loyalty.models import PartnerAPIKey
+
+
+class APIClientHandler(APIMiddlewareMixin, ClientHandler):
+    """The test client's handler with the API's own middleware chain, as config.wsgi serves
+    the partner API in production."""
 
 
 class ApiClient:
@@ -11,6 +18,7 @@ class ApiClient:
 
     def __init__(self, key: str | None):
         self.client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        self.client.handler = APIClientHandler(enforce_csrf_checks=False)
         self.key = key
 
     def _headers(self, idempotency_key=None, **extra):

@@ -44,22 +44,6 @@ def test_the_schema_validates_without_warnings(tmp_path):
         assert path in text
 
 
-@pytest.fixture
-def wsgi_app():
-    """Django's WSGI app, kept on the test's connection like django.test.Client does."""
-    from django.core.signals import request_finished, request_started
-    from django.core.wsgi import get_wsgi_application
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield get_wsgi_application()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
 @pytest.mark.slow
 def test_generated_requests_get_no_5xx_and_answers_that_match_the_schema(
     api_key, rich_member, partner, wsgi_app

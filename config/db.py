@@ -1,0 +1,28 @@
+"""A cursor for the plain SQL of the hot paths (API, till): prepared statements on PostgreSQL.
+
+Django's PostgreSQL cursors bind parameters on the client: every call quotes each value into the
+statement text, and the server parses and plans the whole statement again. On the hot paths that
+was a large share of the CPU of a request, on both sides (docs/PERFORMANCE.md). `hot_cursor()`
+gives a cursor that binds parameters on the server instead, so psycopg prepares a statement after
+`prepare_threshold` uses (settings: DB_PREPARE_THRESHOLD) and later calls send only the values.
+It is still wrapped by Django, so execute wrappers and query logging (assertNumQueries) see its
+statements, and errors arrive as django.db errors. On other databases it is the plain cursor.
+
+Behind a transaction-pooling PgBouncer older than 1.21, set DB_PREPARE_THRESHOLD to an empty
+value: statements are then never prepared (server-side binding still applies).
+"""
+
+from django.db import connection
+
+
+def hot_cursor():
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
