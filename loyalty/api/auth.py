@@ -7,6 +7,7 @@ are verified too but not upgraded here; make new keys instead.
 """
 
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,22 +46,19 @@ _KEY_QUERY = (
 )
 
 
-def _find_key(prefix: str) -> PartnerAPIKey | None:
+@dataclass(frozen=True)
+class PartnerKey:
+    """The key a request came with (`request.auth`); `request.user` is its partner."""
+
+    pk: int
+    name: str
+    prefix: str
+
+
+def _find_key(prefix: str) -> tuple | None:
     with hot_cursor() as cursor:
         cursor.execute(_KEY_QUERY, [prefix])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    key_id, name, hashed_key, expiry_date, partner_id, partner_name, is_active = row
-    partner = Partner(id=partner_id, name=partner_name, is_active=is_active)
-    return PartnerAPIKey(
-        id=key_id,
-        name=name,
-        prefix=prefix,
-        hashed_key=hashed_key,
-        expiry_date=expiry_date,
-        partner=partner,
-    )
+        return cursor.fetchone()
 
 
 class PartnerAPIKeyAuthentication(BaseAuthentication):
@@ -74,16 +72,16 @@ class PartnerAPIKeyAuthentication(BaseAuthentication):
         invalid = exceptions.AuthenticationFailed(_("The API key is not valid."))
         if not dot or len(prefix) > 8 or len(key) > 200 or "\x00" in key:
             raise invalid
-        api_key = _find_key(prefix)
-        if api_key is None or not PartnerAPIKey.objects.key_generator.verify(
-            key, api_key.hashed_key
-        ):
+        row = _find_key(prefix)
+        if row is None or not PartnerAPIKey.objects.key_generator.verify(key, row[2]):
             raise invalid
-        if api_key.expiry_date is not None and api_key.expiry_date < timezone.now():
+        key_id, name, _hashed, expiry_date, partner_id, partner_name, is_active = row
+        if expiry_date is not None and expiry_date < timezone.now():
             raise exceptions.AuthenticationFailed(_("The API key has expired."))
-        if not api_key.partner.is_active:
+        if not is_active:
             raise exceptions.AuthenticationFailed(_("The partner is not active."))
-        return api_key.partner, api_key
+        partner = Partner(id=partner_id, name=partner_name, is_active=is_active)
+        return partner, PartnerKey(pk=key_id, name=name, prefix=prefix)
 
     def authenticate_header(self, request) -> str:
         # Makes DRF answer 401 (not 403) when the key is missing.
@@ -92,7 +90,7 @@ class PartnerAPIKeyAuthentication(BaseAuthentication):
 
 class IsPartner(BasePermission):
     def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, PartnerAPIKey)
+        return isinstance(request.auth, PartnerKey)
 
 
 class PartnerKeyThrottle(BaseThrottle):
