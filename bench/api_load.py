@@ -127,14 +127,31 @@ LINES = [
 ]
 
 
-def workers_cpu_seconds(master_pid: int) -> float:
-    """User + system CPU of the gunicorn workers (children of the master), from /proc."""
+def children_cpu_seconds(parent_pid: int) -> float:
+    """User + system CPU of a process's children (gunicorn workers, PostgreSQL backends)."""
     total = 0.0
     tick = os.sysconf("SC_CLK_TCK")
-    for child in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split():
-        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+    for child in Path(f"/proc/{parent_pid}/task/{parent_pid}/children").read_text().split():
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # exited meanwhile
+            continue
         total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def postmaster_pid() -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine (else None)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        stat = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    return int(stat[1])
 
 
 class RawClient:
@@ -162,7 +179,7 @@ class RawClient:
         return int(b"".join(chunks)[9:12])
 
 
-def run_phase(name, address, key, members, clients, duration, make_request, server_pid):
+def run_phase(name, address, key, members, clients, duration, make_request, server_pid, pg_pid):
     """`clients` threads sending requests back to back for `duration` seconds."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors: list[dict[int, int]] = [{} for _ in range(clients)]
@@ -170,7 +187,8 @@ def run_phase(name, address, key, members, clients, duration, make_request, serv
     clocks: dict[str, float] = {}
 
     def start_clocks() -> None:  # runs once, when every client has warmed up
-        clocks["client"], clocks["server"] = time.process_time(), workers_cpu_seconds(server_pid)
+        clocks["client"], clocks["server"] = time.process_time(), children_cpu_seconds(server_pid)
+        clocks["pg"] = children_cpu_seconds(pg_pid) if pg_pid else 0.0
 
     barrier = threading.Barrier(clients, action=start_clocks)
 
@@ -195,7 +213,8 @@ def run_phase(name, address, key, members, clients, duration, make_request, serv
     for t in threads:
         t.join()
     client_cpu = time.process_time() - clocks["client"]
-    server_cpu = workers_cpu_seconds(server_pid) - clocks["server"]
+    server_cpu = children_cpu_seconds(server_pid) - clocks["server"]
+    pg_cpu = children_cpu_seconds(pg_pid) - clocks["pg"] if pg_pid else None
     all_ms = sorted(x * 1000 for lat in latencies for x in lat)
     merged: dict[int, int] = {}
     for e in errors:
@@ -212,6 +231,7 @@ def run_phase(name, address, key, members, clients, duration, make_request, serv
         "errors": merged,
         "client_cpu_ms": client_cpu * 1000 / max(1, len(all_ms)),
         "server_cpu_ms": server_cpu * 1000 / max(1, len(all_ms)),
+        "pg_cpu_ms": pg_cpu * 1000 / max(1, len(all_ms)) if pg_cpu is not None else None,
     }
 
 
@@ -298,6 +318,7 @@ def main() -> None:
     django_setup()
     key, members = seed(args.members)
     settings_line = server_settings()
+    pg_pid = postmaster_pid()
     from django.db import connections
 
     connections.close_all()
@@ -319,6 +340,7 @@ def main() -> None:
                     args.duration,
                     phases[name.strip()],
                     server.pid,
+                    pg_pid,
                 )
             )
     finally:
@@ -335,17 +357,19 @@ def main() -> None:
     print()
     print(
         "| operation | requests | per second | p50 ms | p95 ms | p99 ms | errors "
-        "| gunicorn CPU ms/req | client CPU ms/req |"
+        "| gunicorn CPU ms/req | PostgreSQL CPU ms/req | client CPU ms/req |"
     )
-    print("|---|---:|---:|---:|---:|---:|---|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
     for r in results:
         errors = ", ".join(f"{k}×{v}" for k, v in sorted(r["errors"].items())) or "0"
         print(
             f"| {r['name']} | {r['requests']} | {r['rate']:.0f} | {r['p50']:.1f} | "
             f"{r['p95']:.1f} | {r['p99']:.1f} | {errors} | "
-            f"{r['server_cpu_ms']:.2f} | {r['client_cpu_ms']:.2f} |"
+            f"{r['server_cpu_ms']:.2f} | "
+            f"{'n/a' if r['pg_cpu_ms'] is None else format(r['pg_cpu_ms'], '.2f')} | "
+            f"{r['client_cpu_ms']:.2f} |"
         )
-    print(f"| pgbench TPC-B-like (-c {args.clients} -j 2) | | {tps:.0f} tx/s | | | | | | |")
+    print(f"| pgbench TPC-B-like (-c {args.clients} -j 2) | | {tps:.0f} tx/s | | | | | | | |")
     for r in results:
         if r["name"] == "purchase":
             print()

@@ -4,14 +4,23 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
+from psycopg.types.numeric import Int8
 
+from config.db import hot_cursor
 from customers.errors import MemberNotFound
 from customers.models import Member
 from loyalty.models import Account, LedgerEntry, PointLot, Program, Tier, TierChange
 from loyalty.money import add_months
 from loyalty.services.program import get_program, get_tier, get_tiers, program_zone
-from loyalty.services.tiers import NET_PAID, qualifying_purchases, qualifying_spend
+from loyalty.services.tiers import (
+    NET_PAID,
+    qualifying_purchases,
+    qualifying_spend,
+    spend_sql,
+    spend_value,
+    window_start,
+)
 
 
 @dataclass
@@ -113,33 +122,30 @@ def member_summary(
     expiring_limit: int = 5,
 ) -> MemberSummary:
     """A member with tier, balance, nearest expiries and ₽ left to the next tier, found by id,
-    E.164 phone or card number — in at most three statements (the hot read of the till and
-    the API). Raises MemberNotFound."""
-    if connection.vendor == "postgresql":
-        # Plain SQL: the ORM's compilation cost more than these two indexed reads.
-        account, lots = _summary_rows_pg(member_id, phone, card_number, now)
-    else:
-        accounts = Account.objects.select_related("member")
-        try:
-            if member_id is not None:
-                account = accounts.get(member_id=member_id)
-            elif phone is not None:
-                account = accounts.get(member__phone=phone)
-            else:
-                account = accounts.get(member__card_number=(card_number or "").strip())
-        except (Account.DoesNotExist, ValueError, TypeError) as exc:
-            raise MemberNotFound() from exc
-        lots = []
-        if account.available or account.pending:
-            lots = list(
-                _live_lots(account.member_id, now)
-                .order_by("expires_at", "id")
-                .values_list("remaining", "available_at", "expires_at")
-            )
+    E.164 phone or card number — in one statement on PostgreSQL, at most three elsewhere (the
+    hot read of the till and the API). Raises MemberNotFound."""
     program = get_program()
+    if connection.vendor == "postgresql":
+        return _member_summary_pg(member_id, phone, card_number, now, expiring_limit, program)
+    accounts = Account.objects.select_related("member")
+    try:
+        if member_id is not None:
+            account = accounts.get(member_id=member_id)
+        elif phone is not None:
+            account = accounts.get(member__phone=phone)
+        else:
+            account = accounts.get(member__card_number=(card_number or "").strip())
+    except (Account.DoesNotExist, ValueError, TypeError) as exc:
+        raise MemberNotFound() from exc
+    lots = []
+    if account.available or account.pending:
+        lots = list(
+            _live_lots(account.member_id, now)
+            .order_by("expires_at", "id")
+            .values_list("remaining", "available_at", "expires_at")
+        )
     tier = get_tier(account.tier_id)
-    higher = [t for t in get_tiers() if t.min_spend > tier.min_spend]
-    next_tier = higher[0] if higher else None
+    next_tier = _next_tier(tier)
     needed = Decimal("0.00")
     if next_tier is not None:
         spend = qualifying_spend(account.member_id, now=now, program=program)
@@ -156,48 +162,107 @@ def member_summary(
     )
 
 
-_ACCOUNT_FIELDS = Account._meta.concrete_fields
+def _next_tier(tier: Tier) -> Tier | None:
+    higher = [t for t in get_tiers() if t.min_spend > tier.min_spend]
+    return higher[0] if higher else None
+
+
+# The PostgreSQL summary: one row with the account's tier and debt, the balance and the
+# expiring groups aggregated from the live lots, the qualifying spend, and the member. The
+# lots are only read when the account holds points (as in the ORM branch); the aggregates
+# follow _balance_from_lots() and _expiring_from_lots() (sorted by expiry, a lot's day only
+# grows with it, so grouping by day is grouping neighbours). Only table and column names from
+# _meta are formatted in; every value is a parameter, typed where the context does not fix it
+# (the statement is prepared, see config.db).
 _MEMBER_FIELDS = Member._meta.concrete_fields
-# Only table and column names from _meta are formatted in.
-_LIVE = "ORDER BY l.expires_at, l.id"
-# The account, its member and its live lots as arrays, in one read. Only table and column
-# names from _meta are formatted in.
-_SUMMARY_SQL = (
-    "SELECT "  # noqa: S608
-    + ", ".join(
-        [f"a.{f.column}" for f in _ACCOUNT_FIELDS] + [f"m.{f.column}" for f in _MEMBER_FIELDS]
-    )
-    + f", l.r, l.av, l.ex FROM {Account._meta.db_table} a "  # noqa: S608
-    f"JOIN {Member._meta.db_table} m ON m.id = a.member_id LEFT JOIN LATERAL ("
-    f"SELECT array_agg(l.remaining {_LIVE}) AS r, array_agg(l.available_at {_LIVE}) AS av, "
-    f"array_agg(l.expires_at {_LIVE}) AS ex FROM {PointLot._meta.db_table} l "
-    "WHERE l.account_id = a.member_id AND l.remaining > 0 AND l.expires_at > %s "
-    "AND (a.available <> 0 OR a.pending <> 0)) l ON true WHERE {where} = %s"
+_MEMBER_ATTNAMES = [f.attname for f in _MEMBER_FIELDS]
+_NOW = "%(now)s::timestamptz"
+_LIVE_LOTS = (
+    f"FROM {PointLot._meta.db_table} l WHERE l.account_id = a.member_id AND l.remaining > 0 "
+    f"AND l.expires_at > {_NOW} AND (a.available <> 0 OR a.pending <> 0)"
 )
+_SUMMARY_PG = (
+    "SELECT a.tier_id, a.debt, b.available, b.pending, b.next_activation, "  # noqa: S608
+    "x.days, x.points, "
+    # The spend only matters below the top tier.
+    "CASE WHEN a.tier_id <> %(top)s::bigint THEN ({spend}) END, "
+    + ", ".join(f"m.{f.column}" for f in _MEMBER_FIELDS)
+    + f" FROM {Account._meta.db_table} a "  # noqa: S608
+    f"JOIN {Member._meta.db_table} m ON m.id = a.member_id "
+    # Balance: available and pending points, the next activation.
+    "CROSS JOIN LATERAL (SELECT "
+    f"COALESCE(SUM(l.remaining) FILTER (WHERE l.available_at <= {_NOW}), 0) AS available, "
+    f"COALESCE(SUM(l.remaining) FILTER (WHERE l.available_at > {_NOW}), 0) AS pending, "
+    f"MIN(l.available_at) FILTER (WHERE l.available_at > {_NOW}) AS next_activation "
+    f"{_LIVE_LOTS}) b "
+    # Expiring points by the last day they can be spent: points live up to the moment before
+    # expires_at, so that moment's date in the program zone; the nearest `limit` days.
+    "CROSS JOIN LATERAL (SELECT array_agg(g.day ORDER BY g.day) AS days, "
+    "array_agg(g.points ORDER BY g.day) AS points FROM (SELECT "
+    "((l.expires_at - interval '1 microsecond') AT TIME ZONE %(zone)s::text)::date AS day, "
+    f"SUM(l.remaining) AS points {_LIVE_LOTS} "
+    "GROUP BY 1 ORDER BY 1 LIMIT %(limit)s::bigint) g) x "
+    "WHERE {where} = %(key)s"
+)
+_SUMMARY_PG_CACHE: dict[tuple[str, bool], str] = {}
 
 
-def _summary_rows_pg(member_id, phone, card_number, now):
-    """The account (with its member) and its live lots as (remaining, available_at, expires_at)."""
+def _summary_sql_pg(where: str, windowed: bool) -> str:
+    """The statement for one lookup column, with or without a window start (built once each)."""
+    sql = _SUMMARY_PG_CACHE.get((where, windowed))
+    if sql is None:
+        spend = spend_sql("a.member_id", "%(start)s::timestamptz" if windowed else None)
+        sql = _SUMMARY_PG.replace("{spend}", spend).replace("{where}", where)
+        _SUMMARY_PG_CACHE[where, windowed] = sql
+    return sql
+
+
+def _member_summary_pg(member_id, phone, card_number, now, expiring_limit, program):
+    """member_summary() in one statement, with nothing left to aggregate in Python."""
     if member_id is not None:
         try:
             key, where = int(member_id), "a.member_id"  # as the ORM's lookup would
         except (ValueError, TypeError) as exc:
             raise MemberNotFound() from exc
+        if not -(2**63) <= key < 2**63:
+            raise MemberNotFound()  # no such bigint id
+        key = Int8(key)  # one parameter type for every id: one prepared statement
     elif phone is not None:
         key, where = phone, "m.phone"
     else:
         key, where = (card_number or "").strip(), "m.card_number"
-    with connection.cursor() as cursor:
-        cursor.execute(_SUMMARY_SQL.replace("{where}", where), [now, key])
+    tiers = get_tiers()
+    start = window_start(program, now)
+    params = {
+        "key": key,
+        "now": now,
+        "zone": program.time_zone,
+        # A negative limit never stops _expiring_from_lots(); NULL is LIMIT ALL.
+        "limit": Int8(expiring_limit) if expiring_limit >= 0 else None,
+        "top": Int8(tiers[-1].pk) if tiers else None,
+    }
+    if start is not None:
+        params["start"] = start
+    with hot_cursor() as cursor:
+        cursor.execute(_summary_sql_pg(where, start is not None), params)
         row = cursor.fetchone()
     if row is None:
         raise MemberNotFound()
-    split, alias = len(_ACCOUNT_FIELDS), connection.alias
-    account = Account.from_db(alias, [f.attname for f in _ACCOUNT_FIELDS], row[:split])
-    member = Member.from_db(alias, [f.attname for f in _MEMBER_FIELDS], row[split:-3])
-    Account.member.field.set_cached_value(account, member)
-    remaining, available_at, expires_at = row[-3:]
-    return account, list(zip(remaining, available_at, expires_at)) if remaining else []
+    tier_id, debt, available, pending, next_activation, days, points, spend = row[:8]
+    member = Member.from_db(DEFAULT_DB_ALIAS, _MEMBER_ATTNAMES, row[8:])
+    tier = get_tier(tier_id)
+    next_tier = _next_tier(tier)
+    needed = Decimal("0.00")
+    if next_tier is not None:
+        needed = max(Decimal("0.00"), next_tier.min_spend - spend_value(spend))
+    return MemberSummary(
+        member=member,
+        tier=tier,
+        balance=Balance(available, pending, debt, next_activation),
+        expiring=[ExpiringPoints(d, p) for d, p in zip(days, points)] if days else [],
+        next_tier=next_tier,
+        spend_needed=needed,
+    )
 
 
 def tier_progress(member_id: int, *, now: dt.datetime) -> TierProgress:

@@ -51,11 +51,28 @@ def qualifying_purchases(program: Program, now: dt.datetime):
     return qs.filter(occurred_at__gte=start) if start else qs
 
 
-# Only a table name is formatted in.
-_SPEND_SQL = (
-    "SELECT SUM(total - discount - refunded_total + refunded_discount) "  # noqa: S608
-    f"FROM {Purchase._meta.db_table} WHERE member_id = %s"
-)
+def spend_sql(member: str, start: str | None) -> str:
+    """The qualifying-spend rule as one SELECT of a NUMERIC (NULL without purchases), so that
+    other reads can fold it in as a scalar subquery instead of a round trip of their own.
+
+    `member` and `start` are SQL written in code (placeholders, or columns of an outer query),
+    never values; `start` None is the lifetime window. Same rule as qualifying_purchases() with
+    NET_PAID; only a table name from _meta is formatted in besides.
+    """
+    sql = (
+        "SELECT SUM(p.total - p.discount - p.refunded_total + p.refunded_discount) "  # noqa: S608
+        f"FROM {Purchase._meta.db_table} p WHERE p.member_id = {member}"
+    )
+    return sql if start is None else f"{sql} AND p.occurred_at >= {start}"
+
+
+def spend_value(total) -> Decimal:
+    """The spend as qualifying_spend() returns it, from the SUM of spend_sql()."""
+    return Decimal(total).quantize(Decimal("0.01")) if total is not None else ZERO
+
+
+_SPEND_SQL = spend_sql("%s", None)
+_SPEND_SQL_SINCE = spend_sql("%s", "%s")
 
 
 def qualifying_spend(member_id: int, *, now: dt.datetime, program: Program | None = None):
@@ -66,11 +83,11 @@ def qualifying_spend(member_id: int, *, now: dt.datetime, program: Program | Non
     # the aggregate cost more than the query itself. Same rule as qualifying_purchases().
     sql, params = _SPEND_SQL, [member_id]
     if start is not None:
-        sql, params = sql + " AND occurred_at >= %s", [member_id, start]
+        sql, params = _SPEND_SQL_SINCE, [member_id, start]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         total = cursor.fetchone()[0]
-    return Decimal(total).quantize(Decimal("0.01")) if total is not None else ZERO
+    return spend_value(total)
 
 
 def tier_for_spend(spend: Decimal, tiers: Sequence[Tier] | None = None) -> Tier:
