@@ -78,6 +78,13 @@ _SPEND_SQL_SINCE = spend_sql("%s", "%s")
 def qualifying_spend(member_id: int, *, now: dt.datetime, program: Program | None = None):
     """Money paid (not points) in the window, less what was refunded of it."""
     program = program or get_program()
+    if connection.vendor != "postgresql":
+        # The ORM turns the window start into the stored form (UTC text on SQLite, where a
+        # raw aware datetime would be compared as text with its offset).
+        total = (
+            qualifying_purchases(program, now).filter(member_id=member_id).aggregate(s=QUALIFYING)
+        )["s"]
+        return spend_value(total)
     start = window_start(program, now)
     # Plain SQL: this runs on every purchase and member read, where the ORM's compilation of
     # the aggregate cost more than the query itself. Same rule as qualifying_purchases().
