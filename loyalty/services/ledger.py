@@ -8,11 +8,12 @@ INSERT of new lots, one INSERT of entries and one UPDATE of the account.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import connection
 from django.db.models import Q
 
+from config.db import hot_cursor
 from customers.errors import MemberBlocked, MemberNotFound
 from customers.models import Member
 from loyalty.models import Account, LedgerEntry, PointLot, Program, Purchase, PurchaseLine
@@ -46,12 +47,13 @@ _LOCK_LOTS_SQL = (
 def lock_account(member_id: int) -> Account:
     """Lock and return the member's account (with the member row), or MemberNotFound."""
     if connection.vendor == "postgresql":
-        # Plain SQL: the ORM's compilation of this query cost more than the query itself.
+        # Plain SQL: the ORM's compilation of this query cost more than the query itself; a
+        # prepared statement (hot_cursor) saves its parsing and planning too.
         try:
             member_id = int(member_id)  # as the ORM's lookup would
         except (ValueError, TypeError) as exc:
             raise MemberNotFound() from exc
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             cursor.execute(_LOCK_ACCOUNT_SQL, [member_id])
             row = cursor.fetchone()
         if row is None:
@@ -262,17 +264,18 @@ class LedgerTransaction:
         self._entry(kind, -points, 0, None, **extra)
 
     # --- writing -------------------------------------------------------------------------
-    def flush(self, *, purchase: Purchase | None = None, lines: list[PurchaseLine] = ()) -> None:
-        """Write the moves. On PostgreSQL, an unsaved `purchase` and its `lines` (linked to the
-        entries and lots through `purchase`) are written in the same single statement."""
+    def flush(self, *, purchase: Purchase | None = None, lines: Sequence[dict] = ()) -> None:
+        """Write the moves. An unsaved `purchase` (linked to the entries and lots) is written
+        with its `lines`, given as PurchaseLine field values (all but `purchase`; the model's
+        defaults fill the rest): on PostgreSQL all in the same single statement."""
         if connection.vendor == "postgresql":
-            write_all(self, purchase, list(lines))
+            write_all(self, purchase, lines)
             return
         if purchase is not None:
             purchase.save(force_insert=True)
-            for line in lines:
-                line.purchase = purchase
-            PurchaseLine.objects.bulk_create(lines)
+            PurchaseLine.objects.bulk_create(
+                [PurchaseLine(purchase=purchase, **values) for values in lines]
+            )
         if self._dirty:
             _update_lots(list(self._dirty.values()))
         if self.new_lots:
@@ -300,7 +303,7 @@ class LedgerTransaction:
 def _lock_lots(account_id: int, extra: list[int]) -> list[PointLot]:
     """The account's live lots (and `extra` ones), locked by expiry and id, on PostgreSQL."""
     sql = _LOCK_LOTS_SQL.format(extra=" OR l.id = ANY(%s)" if extra else "")
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, [account_id, extra] if extra else [account_id])
         rows = cursor.fetchall()
     alias = connection.alias

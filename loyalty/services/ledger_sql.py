@@ -1,86 +1,66 @@
 """The PostgreSQL write of a LedgerTransaction: the purchase, its lines, the touched and new
-lots, the entries and the account in one data-modifying statement over arrays, with no ORM
-compilation (DESIGN §7: statements and their preparation are the cost of the hot paths).
+lots, the entries and the account in one data-modifying statement, with no ORM compilation
+(DESIGN §7: statements and their preparation are the cost of the hot paths).
 
-Only table and column names from the models' _meta are formatted into the SQL.
+Each table's rows travel as ONE jsonb parameter, an array of arrays that the json module's C
+encoder builds from the plain attribute values and the statement expands (jsonb_array_elements,
+in order WITH ORDINALITY; only Decimals and datetimes call back into Python). The
+statement goes through `hot_cursor()` (server-side binding): its text depends only on which
+parts are present and its parameters are all text cast `::jsonb`, so psycopg's key of a prepared
+statement (text and parameter types) takes a handful of values, psycopg prepares it, and later
+calls send a few strings — no per-value adaptation in Python, no quoting of the values into the
+long text, no parsing and planning of it on the server.
+
+Values are cast to the columns' base types only (text, numeric, timestamptz, …): the INSERT's or
+UPDATE's assignment to the column then checks varchar lengths and rounds decimals, as the ORM's
+own statements do. Only table and column names from the models' _meta are formatted into the SQL.
 """
 
 import datetime as dt
 import functools
+import json
+from collections.abc import Sequence
 from decimal import Decimal
+from operator import attrgetter, itemgetter
 
 from django.db import connection
+from django.db.models import DateTimeField
 
+from config.db import hot_cursor
 from loyalty.models import Account, LedgerEntry, PointLot, Purchase, PurchaseLine
 
 
-def write_all(ledger, purchase: Purchase | None, lines: list[PurchaseLine]) -> None:
-    """Everything in one data-modifying statement, over arrays (no ORM compilation)."""
-    ctes: list[str] = []
-    params: list = []
-    purchase_sql = "(SELECT id FROM p)" if purchase is not None else "NULL"
+def write_all(ledger, purchase: Purchase | None, lines: Sequence[dict]) -> None:
+    """Everything in one data-modifying statement (no ORM compilation). `lines` are the
+    purchase's lines as PurchaseLine field values, as LedgerTransaction.flush() takes them."""
+    params: list[str] = []
     if purchase is not None:
-        ctes.append(_PURCHASE_CTE)
+        params.append(_encode(_PURCHASE_ROW(purchase)))
         if lines:
-            ctes.append(_LINES_CTE)
-        params += _purchase_params(purchase, lines)
-    if ledger._dirty:
-        dirty = list(ledger._dirty.values())
-        ctes.append(_DIRTY_LOTS_CTE)
-        params += [
-            [lot.pk for lot in dirty],
-            [lot.remaining for lot in dirty],
-            [lot.is_pending for lot in dirty],
-        ]
+            params.append(_encode([_line_row(values) for values in lines]))
+    dirty = ledger._dirty
+    if dirty:
+        params.append(_encode([(lot.pk, lot.remaining, lot.is_pending) for lot in dirty.values()]))
     new_lots = ledger.new_lots
     if new_lots:
-        ctes.append(_LOT_IDS_CTE)
-        params.append(len(new_lots))
-        ctes.append(_NEW_LOTS_CTE.format(purchase=purchase_sql))
-        params += _arrays(_LOT_FIELDS, new_lots)
-        params.append([_link(lot, "purchase", purchase) for lot in new_lots])
+        params.append(
+            _encode([(_link(lot, "purchase", purchase), *_LOT_ROW(lot)) for lot in new_lots])
+        )
     entries = ledger.entries
     if entries:
-        new_index = {id(lot): i for i, lot in enumerate(new_lots, start=1)}
-        lot_ids, lot_new = [], []
-        for entry in entries:
-            lot = entry._state.fields_cache.get("lot")
-            if lot is not None and lot.pk is None:
-                lot_ids.append(None)
-                lot_new.append(new_index[id(lot)])
-            else:
-                lot_ids.append(lot.pk if lot is not None else entry.lot_id)
-                lot_new.append(None)
-        ctes.append(
-            _ENTRIES_CTE.format(
-                purchase=purchase_sql,
-                lid="lid.id" if new_lots else "NULL",
-                lots="LEFT JOIN lid ON lid.n = t.x1" if new_lots else "",
-            )
-        )
-        params += _arrays(_ENTRY_FIELDS, entries)
-        params += [lot_ids, lot_new]
-        params += [[_link(entry, name, purchase) for entry in entries] for name in _ENTRY_LINKS]
+        params.append(_encode(_entry_rows(entries, new_lots, purchase)))
     account = ledger.account
     account.updated_at = ledger.now
-    ctes.append(_ACCOUNT_CTE)
-    params += [_db_value(f, account) for f in _ACCOUNT_FIELDS] + [account.pk]
-    select = ", ".join(
-        [
-            "(SELECT id FROM p)" if purchase is not None else "NULL",
-            "ARRAY(SELECT id FROM lid ORDER BY n)" if new_lots else "NULL",
-            "ARRAY(SELECT id FROM e ORDER BY id)" if entries else "NULL",
-        ]
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(ctes)} SELECT {select}", params)
+    params.append(_encode((*_ACCOUNT_ROW(account), account.pk)))
+    has_purchase = purchase is not None
+    shape = (has_purchase, has_purchase and bool(lines), bool(dirty), bool(new_lots), bool(entries))
+    with hot_cursor() as cursor:
+        cursor.execute(_statement(*shape), params)
         purchase_id, lot_pks, entry_pks = cursor.fetchone()
     alias = connection.alias
     if purchase is not None:
         purchase.pk = purchase_id
         purchase._state.adding, purchase._state.db = False, alias
-        for line in lines:
-            line.purchase = purchase
     for lot, pk in zip(new_lots, lot_pks or ()):
         lot.pk = pk
         lot._state.adding, lot._state.db = False, alias
@@ -90,35 +70,44 @@ def write_all(ledger, purchase: Purchase | None, lines: list[PurchaseLine]) -> N
     for entry, pk in zip(entries, entry_pks or ()):
         entry.pk = pk
         entry._state.adding, entry._state.db = False, alias
-        lot = entry._state.fields_cache.get("lot")
-        entry.lot_id = lot.pk if lot is not None else entry.lot_id
-        for name in _ENTRY_LINKS:
-            related = entry._state.fields_cache.get(name)
+        cache = entry._state.fields_cache
+        lot = cache.get("lot")
+        if lot is not None:
+            entry.lot_id = lot.pk
+        for name, attname in _ENTRY_LINK_ATTNAMES:
+            related = cache.get(name)
             if related is not None:
-                setattr(entry, f"{name}_id", related.pk)
+                setattr(entry, attname, related.pk)
 
 
-# --- the PostgreSQL write: table and column names from _meta only ----------------------------
-def _fields(model, exclude: tuple[str, ...] = ()) -> list:
-    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in exclude]
+def _line_row(values: dict) -> tuple:
+    """A line's values in column order, the model's defaults for those not given."""
+    if not values.keys() <= _LINE_NAMES:
+        raise TypeError(f"Not PurchaseLine fields: {sorted(values.keys() - _LINE_NAMES)}")
+    row = _LINE_DEFAULTS | values
+    for name, default in _LINE_CALLABLE_DEFAULTS:
+        if name not in values:
+            row[name] = default()
+    return _LINE_VALUES(row)
 
 
-def _db_value(field, obj):
-    value = getattr(obj, field.attname)
-    plain = value is None or type(value) is _PLAIN[_pg_type(field)]
-    if plain and (type(value) is not dt.datetime or value.utcoffset() is not None):
-        return value  # what get_db_prep_save() would return (aware datetimes), without its cost
-    return field.get_db_prep_save(value, connection)
-
-
-def _arrays(fields, objs) -> list[list]:
-    return [[_db_value(f, obj) for obj in objs] for f in fields]
-
-
-def _purchase_params(purchase: Purchase, lines: list[PurchaseLine]) -> list:
-    return [_db_value(f, purchase) for f in _PURCHASE_FIELDS] + (
-        _arrays(_LINE_FIELDS, lines) if lines else []
-    )
+def _entry_rows(entries, new_lots, purchase) -> list[tuple]:
+    """Per entry: its lot's id, or the 1-based position of its lot among the new lots (written
+    in the same statement), then its links (see _link), then its own fields."""
+    new_index = {id(lot): i for i, lot in enumerate(new_lots, start=1)}
+    rows = []
+    for entry in entries:
+        cache = entry._state.fields_cache
+        lot = cache.get("lot")
+        if lot is None:
+            lot_ref = (entry.lot_id, None)
+        elif lot.pk is None:
+            lot_ref = (None, new_index[id(lot)])
+        else:
+            lot_ref = (lot.pk, None)
+        links = tuple(_link(entry, name, purchase) for name in _ENTRY_LINKS)
+        rows.append(lot_ref + links + _ENTRY_ROW(entry))
+    return rows
 
 
 def _link(obj, name: str, purchase):
@@ -134,15 +123,50 @@ def _link(obj, name: str, purchase):
     return related.pk
 
 
+# --- values: plain JSON that the columns' input functions read back exactly -------------------
+_AS_DATETIME = DateTimeField()
+
+
+def _jsonable(value):
+    """json's `default`, called only for what JSON has no type for: the text PostgreSQL reads
+    back exactly (Decimal's digits, ISO 8601 with the offset)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        # Only datetime columns here (_PG_TYPES has no date): a naive datetime, or a date, is
+        # made aware in the default time zone, with Django's warning, as the ORM would.
+        if not isinstance(value, dt.datetime) or value.utcoffset() is None:
+            value = _AS_DATETIME.get_db_prep_save(value, connection)
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value")
+
+
+# Rows are flat tuples of scalars: no container can refer to itself.
+_encode = json.JSONEncoder(
+    ensure_ascii=False, check_circular=False, separators=(",", ":"), default=_jsonable
+).encode
+
+
+# --- the statement: table and column names from _meta only ------------------------------------
+def _fields(model, exclude: tuple[str, ...] = ()) -> list:
+    return [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in exclude]
+
+
+def _row(fields):
+    """A function returning the fields' values of an object, as a tuple, in one C call."""
+    get = attrgetter(*(f.attname for f in fields))
+    return get if len(fields) > 1 else lambda obj: (get(obj),)
+
+
 # Base types: an explicit cast to varchar(n) would truncate silently, while the INSERT's own
 # assignment to the column checks the length and rounds decimals, as the ORM's INSERT does.
+# No "date": _jsonable() reads date values as datetimes.
 _PG_TYPES = {
     "AutoField": "integer",
     "BigAutoField": "bigint",
     "BigIntegerField": "bigint",
     "BooleanField": "boolean",
     "CharField": "text",
-    "DateField": "date",
     "DateTimeField": "timestamptz",
     "DecimalField": "numeric",
     "IntegerField": "integer",
@@ -153,79 +177,94 @@ _PG_TYPES = {
 }
 
 
-# The Python type a value of each column type is sent as unchanged.
-_PLAIN = {
-    "integer": int,
-    "bigint": int,
-    "smallint": int,
-    "boolean": bool,
-    "text": str,
-    "date": dt.date,
-    "timestamptz": dt.datetime,
-    "numeric": Decimal,
-}
-
-
-@functools.cache
 def _pg_type(field) -> str:
     while field.is_relation:
         field = field.target_field
     return _PG_TYPES[field.get_internal_type()]
 
 
-def _unnest(fields, extra: str = "") -> str:
-    """`unnest(%s::type[], …) AS t(c0, c1, …)` over the fields (plus `extra` typed columns)."""
-    casts = [f"%s::{_pg_type(f)}[]" for f in fields]
-    names = [f"c{i}" for i in range(len(fields))]
-    if extra:
-        for i, type_ in enumerate(extra.split(",")):
-            casts.append(f"%s::{type_}[]")
-            names.append(f"x{i}")
-    return f"unnest({', '.join(casts)}) WITH ORDINALITY AS t({', '.join(names)}, ord)"
+def _value(i: int, type_: str, row: str = "t.v") -> str:
+    """Element `i` of a JSON array row, as `type_` (text needs no cast)."""
+    return f"({row}->>{i})" + ("" if type_ == "text" else f"::{type_}")
 
+
+def _values(fields, start: int = 0) -> str:
+    return ", ".join(_value(i, _pg_type(f)) for i, f in enumerate(fields, start))
+
+
+def _columns(fields) -> str:
+    return ", ".join(f.column for f in fields)
+
+
+_ROWS = "jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(v, ord)"
+_ONE_ROW = "(SELECT %s::jsonb AS v) AS t"
 
 _PURCHASE_FIELDS = _fields(Purchase)
+_PURCHASE_ROW = _row(_PURCHASE_FIELDS)
 _PURCHASE_CTE = (
-    f"p AS (INSERT INTO {Purchase._meta.db_table} "  # noqa: S608
-    f"({', '.join(f.column for f in _PURCHASE_FIELDS)}) "
-    f"VALUES ({', '.join('%s' for _ in _PURCHASE_FIELDS)}) RETURNING id)"
+    f"p AS (INSERT INTO {Purchase._meta.db_table} ({_columns(_PURCHASE_FIELDS)}) "  # noqa: S608
+    f"SELECT {_values(_PURCHASE_FIELDS)} FROM {_ONE_ROW} RETURNING id)"
 )
+
 _LINE_FIELDS = _fields(PurchaseLine, exclude=("purchase",))
+_LINE_NAMES = frozenset(f.name for f in _LINE_FIELDS)
+_LINE_VALUES = itemgetter(*(f.name for f in _LINE_FIELDS))
+# What PurchaseLine(...) would take for a field not given; constants already as JSON-ready text.
+_LINE_CALLABLE_DEFAULTS = [
+    (f.name, f.get_default) for f in _LINE_FIELDS if f.has_default() and callable(f.default)
+]
+_LINE_DEFAULTS = {
+    f.name: json.loads(_encode(f.get_default()))
+    for f in _LINE_FIELDS
+    if not (f.has_default() and callable(f.default))
+}
 _LINES_CTE = (
     f"pl AS (INSERT INTO {PurchaseLine._meta.db_table} "  # noqa: S608
-    f"(purchase_id, {', '.join(f.column for f in _LINE_FIELDS)}) "
-    f"SELECT p.id, {', '.join(f't.c{i}' for i in range(len(_LINE_FIELDS)))} "
-    f"FROM p, {_unnest(_LINE_FIELDS)} ORDER BY t.ord)"
+    f"({PurchaseLine._meta.get_field('purchase').column}, {_columns(_LINE_FIELDS)}) "
+    f"SELECT p.id, {_values(_LINE_FIELDS)} FROM p, {_ROWS} ORDER BY t.ord)"
+)
+
+_LOT_ID, _LOT_REMAINING, _LOT_PENDING = (
+    PointLot._meta.get_field(name) for name in ("id", "remaining", "is_pending")
 )
 _DIRTY_LOTS_CTE = (
-    f"u AS (UPDATE {PointLot._meta.db_table} AS l SET remaining = t.r, is_pending = t.p "  # noqa: S608
-    "FROM unnest(%s::bigint[], %s::integer[], %s::boolean[]) AS t(id, r, p) "
-    "WHERE l.id = t.id)"
+    f"u AS (UPDATE {PointLot._meta.db_table} AS l SET "  # noqa: S608
+    f"{_LOT_REMAINING.column} = {_value(1, _pg_type(_LOT_REMAINING))}, "
+    f"{_LOT_PENDING.column} = {_value(2, _pg_type(_LOT_PENDING))} "
+    f"FROM {_ROWS} WHERE l.{_LOT_ID.column} = {_value(0, _pg_type(_LOT_ID))})"
 )
-_LOT_IDS_CTE = (
-    f"lid AS MATERIALIZED (SELECT n, nextval(pg_get_serial_sequence("  # noqa: S608
-    f"'{PointLot._meta.db_table}', 'id')) AS id FROM generate_series(1, %s) AS n)"
-)
+
+# New lots get their ids first, in order (nextval() over the rows in array order), so the
+# entries of the same statement can point at them and the caller learns them.
 _LOT_FIELDS = _fields(PointLot, exclude=("purchase",))
-_NEW_LOTS_CTE = (
-    f"nl AS (INSERT INTO {PointLot._meta.db_table} "  # noqa: S608
-    f"(id, purchase_id, {', '.join(f.column for f in _LOT_FIELDS)}) "
-    f"SELECT lid.id, CASE WHEN t.x0 = 0 THEN {{purchase}} ELSE t.x0 END, "
-    f"{', '.join(f't.c{i}' for i in range(len(_LOT_FIELDS)))} "
-    f"FROM {_unnest(_LOT_FIELDS, 'bigint')} JOIN lid ON lid.n = t.ord ORDER BY t.ord)"
+_LOT_ROW = _row(_LOT_FIELDS)
+_LOT_IDS_CTE = (
+    f"nl AS MATERIALIZED (SELECT t.ord, t.v, nextval(pg_get_serial_sequence("  # noqa: S608
+    f"'{PointLot._meta.db_table}', '{_LOT_ID.column}')) AS id FROM {_ROWS})"
 )
+_NEW_LOTS_CTE = (
+    f"nli AS (INSERT INTO {PointLot._meta.db_table} "  # noqa: S608
+    f"({_LOT_ID.column}, {PointLot._meta.get_field('purchase').column}, "
+    f"{_columns(_LOT_FIELDS)}) "
+    f"SELECT t.id, CASE WHEN {_value(0, 'bigint')} = 0 THEN {{purchase}} "
+    f"ELSE {_value(0, 'bigint')} END, {_values(_LOT_FIELDS, 1)} FROM nl AS t ORDER BY t.ord)"
+)
+
 _ENTRY_LINKS = ("purchase", "refund", "staff", "partner")
 _ENTRY_FIELDS = _fields(LedgerEntry, exclude=("lot", *_ENTRY_LINKS))
+_ENTRY_ROW = _row(_ENTRY_FIELDS)
+_ENTRY_LINK_FIELDS = [LedgerEntry._meta.get_field(name) for name in _ENTRY_LINKS]
+_ENTRY_LINK_ATTNAMES = [(f.name, f.attname) for f in _ENTRY_LINK_FIELDS]
 _ENTRIES_CTE = (
     f"e AS (INSERT INTO {LedgerEntry._meta.db_table} "  # noqa: S608
-    f"(lot_id, {', '.join(name + '_id' for name in _ENTRY_LINKS)}, "
-    f"{', '.join(f.column for f in _ENTRY_FIELDS)}) "
-    f"SELECT COALESCE(t.x0, {{lid}}), CASE WHEN t.x2 = 0 THEN {{purchase}} ELSE t.x2 END, "
-    "t.x3, t.x4, t.x5, "
-    f"{', '.join(f't.c{i}' for i in range(len(_ENTRY_FIELDS)))} "
-    f"FROM {_unnest(_ENTRY_FIELDS, 'bigint,integer,bigint,bigint,bigint,bigint')} "
-    "{lots} ORDER BY t.ord RETURNING id)"
+    f"({LedgerEntry._meta.get_field('lot').column}, {_columns(_ENTRY_LINK_FIELDS)}, "
+    f"{_columns(_ENTRY_FIELDS)}) "
+    f"SELECT COALESCE({_value(0, 'bigint')}, {{lot}}), "
+    f"CASE WHEN {_value(2, 'bigint')} = 0 THEN {{purchase}} ELSE {_value(2, 'bigint')} END, "
+    f"{_values(_ENTRY_LINK_FIELDS[1:], 3)}, {_values(_ENTRY_FIELDS, 6)} "
+    f"FROM {_ROWS} {{lots}}ORDER BY t.ord RETURNING id)"
 )
+
 _ACCOUNT_FIELDS = [
     Account._meta.get_field(name)
     for name in (
@@ -240,7 +279,38 @@ _ACCOUNT_FIELDS = [
         "updated_at",
     )
 ]
+_ACCOUNT_ROW = _row(_ACCOUNT_FIELDS)
 _ACCOUNT_CTE = (
     f"a AS (UPDATE {Account._meta.db_table} SET "  # noqa: S608
-    f"{', '.join(f'{f.column} = %s' for f in _ACCOUNT_FIELDS)} WHERE member_id = %s)"
+    + ", ".join(f"{f.column} = {_value(i, _pg_type(f))}" for i, f in enumerate(_ACCOUNT_FIELDS))
+    + f" FROM {_ONE_ROW} WHERE {Account._meta.pk.column} = "
+    f"{_value(len(_ACCOUNT_FIELDS), _pg_type(Account._meta.pk))})"
 )
+
+
+@functools.cache
+def _statement(purchase: bool, lines: bool, dirty: bool, new_lots: bool, entries: bool) -> str:
+    """The statement of one shape; its parameters come in the order of its parts."""
+    purchase_id = "(SELECT id FROM p)" if purchase else "NULL"
+    ctes = [_PURCHASE_CTE] if purchase else []
+    ctes += [_LINES_CTE] if lines else []
+    ctes += [_DIRTY_LOTS_CTE] if dirty else []
+    if new_lots:
+        ctes += [_LOT_IDS_CTE, _NEW_LOTS_CTE.format(purchase=purchase_id)]
+    if entries:
+        ctes.append(
+            _ENTRIES_CTE.format(
+                purchase=purchase_id,
+                lot="nl.id" if new_lots else "NULL",
+                lots=f"LEFT JOIN nl ON nl.ord = {_value(1, 'bigint')} " if new_lots else "",
+            )
+        )
+    ctes.append(_ACCOUNT_CTE)
+    select = ", ".join(
+        [
+            purchase_id,
+            "ARRAY(SELECT id FROM nl ORDER BY ord)" if new_lots else "NULL",
+            "ARRAY(SELECT id FROM e ORDER BY id)" if entries else "NULL",
+        ]
+    )
+    return f"WITH {', '.join(ctes)} SELECT {select}"
