@@ -18,6 +18,16 @@ value: statements are then never prepared (server-side binding still applies).
 """
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorDebugWrapper
+
+
+class _HotDebugCursor(CursorDebugWrapper):
+    """Logs a hot statement as written (with %s and its params), since psycopg keeps no text
+    of a prepared statement's call for Django to log."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(sql, params):
+            return super(CursorDebugWrapper, self).execute(sql, params)
 
 
 def hot_cursor(using: str = DEFAULT_DB_ALIAS):
@@ -34,5 +44,5 @@ def hot_cursor(using: str = DEFAULT_DB_ALIAS):
     raw = psycopg.Cursor(connection.connection)
     raw.adapters.register_loader("timestamptz", TimestamptzLoader)
     if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
+        return _HotDebugCursor(raw, connection)
     return connection.make_cursor(raw)

@@ -43,3 +43,13 @@ def test_django_sees_the_statements_and_wraps_the_errors():
     assert len(queries) == 1
     with pytest.raises(DatabaseError), hot_cursor() as cursor:
         cursor.execute("SELECT 1 / %s::int", [0])
+
+
+def test_the_query_log_keeps_the_text_of_prepared_statements():
+    sql = "SELECT %s::int * 2 AS kopilka_logged"
+    with CaptureQueriesContext(connection) as queries:
+        for n in range(4):
+            with hot_cursor() as cursor:
+                cursor.execute(sql, [n])
+                assert cursor.fetchone() == (2 * n,)
+    assert [q["sql"] for q in queries.captured_queries] == [sql] * 4
