@@ -1,10 +1,16 @@
 """The one write path for points: lock an account, move points between lots, write entries.
 
 Every service that changes points opens a `LedgerTransaction` inside `transaction.atomic()`.
-It locks the account row first, then the account's live lots (by expiry and id), settles what
-is due (burns expired lots, activates pending ones), lets the service spend and add points, and
-writes everything in a constant number of statements: one UPDATE of the touched lots, one
+It locks the account row first, then reads the account's live lots (by expiry and id), settles
+what is due (burns expired lots, activates pending ones), lets the service spend and add points,
+and writes everything in a constant number of statements: one UPDATE of the touched lots, one
 INSERT of new lots, one INSERT of entries and one UPDATE of the account.
+
+The account row lock guards its lots too: every writer of lots (this class, and the activation
+and burn jobs in schedules.py) locks the owning account first. So on PostgreSQL the lots are
+read, in a statement of their own after the lock (a fresh snapshot that sees what the previous
+holder of the lock committed), but not row-locked themselves: a row lock on every live lot cost
+a heap write and a WAL record per lot on every purchase (docs/PERFORMANCE.md).
 """
 
 import datetime as dt
@@ -37,10 +43,10 @@ _LOCK_ACCOUNT_SQL = (
     f"JOIN {Member._meta.db_table} m ON m.id = a.member_id "
     "WHERE a.member_id = %s FOR NO KEY UPDATE OF a"
 )
-_LOCK_LOTS_SQL = (
+_LIVE_LOTS_SQL = (
     f"SELECT {_LOT_COLUMNS} FROM {PointLot._meta.db_table} l "  # noqa: S608
     "WHERE l.account_id = %s AND (l.remaining > 0{extra}) "
-    "ORDER BY l.expires_at, l.id FOR NO KEY UPDATE"
+    "ORDER BY l.expires_at, l.id"
 )
 
 
@@ -97,7 +103,7 @@ class LedgerTransaction:
         self._dirty: dict[int, PointLot] = {}
         extra = list(extra_lot_ids)
         if connection.vendor == "postgresql":
-            self.lots: list[PointLot] = _lock_lots(account.pk, extra)
+            self.lots: list[PointLot] = _read_lots(account.pk, extra)
             self._settle()
             return
         lots = PointLot.objects.select_for_update(no_key=True).filter(account=account)
@@ -300,9 +306,10 @@ class LedgerTransaction:
         )
 
 
-def _lock_lots(account_id: int, extra: list[int]) -> list[PointLot]:
-    """The account's live lots (and `extra` ones), locked by expiry and id, on PostgreSQL."""
-    sql = _LOCK_LOTS_SQL.format(extra=" OR l.id = ANY(%s)" if extra else "")
+def _read_lots(account_id: int, extra: list[int]) -> list[PointLot]:
+    """The account's live lots (and `extra` ones) by expiry and id, on PostgreSQL; call it with
+    the account locked (its lock guards the lots, see the module docstring)."""
+    sql = _LIVE_LOTS_SQL.format(extra=" OR l.id = ANY(%s)" if extra else "")
     with hot_cursor() as cursor:
         cursor.execute(sql, [account_id, extra] if extra else [account_id])
         rows = cursor.fetchall()
