@@ -83,7 +83,7 @@ def server_settings() -> str:
     return ", ".join(values)
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -98,6 +98,7 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
             "config.wsgi",
             "--workers",
             str(workers),
+            *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
             "--bind",
             f"127.0.0.1:{port}",
             "--keep-alive",
@@ -301,7 +302,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per phase")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (gthread workers when > 1)"
+    )
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
@@ -324,7 +328,7 @@ def main() -> None:
     connections.close_all()
 
     address = ("127.0.0.1", args.port)
-    server = start_gunicorn(args.port, args.workers)
+    server = start_gunicorn(args.port, args.workers, args.threads)
     phases = {"lookup": lookup, "member": member_get, "quote": quote, "purchase": purchase}
     results = []
     try:
@@ -351,7 +355,7 @@ def main() -> None:
 
     print()
     print(
-        f"gunicorn {args.workers} sync workers, {args.clients} clients, "
+        f"gunicorn {args.workers} workers × {args.threads} thread(s), {args.clients} clients, "
         f"{args.duration} s per phase, {len(members)} members; PostgreSQL {settings_line}"
     )
     print()
