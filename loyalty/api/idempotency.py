@@ -33,6 +33,7 @@ class Claim:
     replay_status: int | None = None
     replay_body: dict | None = None
     taken_over: bool = False  # a crashed request's record: the work may already be done
+    completed: bool = False  # the response is stored (maybe inside the work's transaction)
 
     @property
     def is_replay(self) -> bool:
@@ -116,8 +117,10 @@ def claim(*, partner: Partner, key: str, fingerprint: str, now: dt.datetime) -> 
 
 
 def complete(claim: Claim, *, status: int, body: dict, now: dt.datetime) -> None:
-    """Store the response so that replays get exactly it."""
+    """Store the response so that replays get exactly it. Called inside the work's own
+    transaction, it is one more statement of that transaction (and commits with it)."""
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    claim.completed = True
     _write(
         f"UPDATE {_TABLE} SET response_status = %s, response_body = %s{cast}, "  # noqa: S608
         "completed_at = %s WHERE id = %s",

@@ -101,7 +101,8 @@ def idempotent(request, work, *, required: bool = True) -> Response:
             # The claim then goes stale and is taken over by a retry after STALE_AFTER.
             logger.warning("Could not release idempotency key %r", claim.key, exc_info=True)
         raise
-    idempotency.complete(claim, status=status, body=body, now=timezone.now())
+    if not claim.completed:
+        idempotency.complete(claim, status=status, body=body, now=timezone.now())
     return Response(body, status=status)
 
 
@@ -354,8 +355,18 @@ class PurchaseCreateView(PartnerView):
 
         def work(claim):
             store = _store(data.get("store_id"))
+            answer = {}
+
+            def store_response(result):
+                # Inside the purchase's transaction: the response commits with the purchase.
+                account = result.account
+                answer["body"] = s.purchase_created_body(
+                    result.purchase, result.lines, account.available, account.pending
+                )
+                idempotency.complete(claim, status=201, body=answer["body"], now=timezone.now())
+
             try:
-                result = record_purchase(
+                record_purchase(
                     member_id=data["member_id"],
                     partner=partner,
                     external_id=data["external_id"],
@@ -366,15 +377,13 @@ class PurchaseCreateView(PartnerView):
                     store=store,
                     occurred_at=data.get("occurred_at"),
                     idempotency_key=claim.key,
+                    before_commit=store_response,
                 )
             except PurchaseExists as exc:
                 if claim.taken_over and exc.extra.get("idempotency_key") == claim.key:
                     return 201, _created_body_from_db(exc.extra["id"], partner)
                 raise
-            account = result.account
-            return 201, s.purchase_created_body(
-                result.purchase, result.lines, account.available, account.pending
-            )
+            return 201, answer["body"]
 
         return idempotent(request, work)
 

@@ -1,6 +1,7 @@
 """Quoting and recording purchases: redeem points on a check, then earn on the money paid."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -184,9 +185,14 @@ def record_purchase(
     occurred_at: dt.datetime | None = None,
     cashier=None,
     idempotency_key: str = "",
+    before_commit: Callable[[PurchaseResult], None] | None = None,
 ) -> PurchaseResult:
     """Record a check: redeem points (at most the program's share and the balance), then earn
     on the money paid at the member's tier rate, rounded down — one transaction.
+
+    `before_commit(result)` runs inside that transaction once everything is written (the API
+    stores its idempotent response there: no transaction of its own, and never a response
+    without its purchase).
 
     A purchase that lifts the qualifying spend over a tier threshold upgrades the member after
     its own points are earned at the old rate.
@@ -266,13 +272,16 @@ def record_purchase(
             account.lifetime_spend += total - discount
             upgrade_if_qualified(account, program=program, now=now, unsaved_purchase=purchase)
             ledger.flush(purchase=purchase, lines=purchase_lines)
+            result = PurchaseResult(
+                purchase=purchase,
+                lines=[LineDiscount(line.sku, line.amount, d) for line, d in zip(check, shares)],
+                account=account,
+            )
+            if before_commit is not None:
+                before_commit(result)
     except IntegrityError as exc:
         existing = Purchase.objects.filter(partner=partner, external_id=external_id).first()
         if existing is None:
             raise
         raise PurchaseExists(id=existing.pk, idempotency_key=existing.idempotency_key) from exc
-    return PurchaseResult(
-        purchase=purchase,
-        lines=[LineDiscount(line.sku, line.amount, d) for line, d in zip(check, shares)],
-        account=account,
-    )
+    return result

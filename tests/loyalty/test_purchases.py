@@ -212,3 +212,30 @@ def test_purchase_and_quote_statements_do_not_grow_with_lines_or_lots(
     assert small_quote <= QUOTE_BUDGET
     assert small <= PURCHASE_BUDGET
     assert_ledger_ok()
+
+
+def test_before_commit_runs_inside_the_purchase_transaction(member, partner, now):
+    give(member, 100, now)
+    seen = []
+
+    def look(result):
+        seen.append(
+            (
+                result.purchase.pk,
+                result.account.available,
+                Purchase.objects.count(),
+                connection.in_atomic_block,
+            )
+        )
+
+    result = buy(member, partner, now, "1000.00", redeem=50, before_commit=look)
+    assert seen == [(result.purchase.pk, result.account.available, 1, True)]
+
+    def fail(result):
+        raise RuntimeError("the caller's own write failed")
+
+    with pytest.raises(RuntimeError):
+        buy(member, partner, now, "500.00", redeem=10, before_commit=fail)
+    assert Purchase.objects.count() == 1  # the second purchase rolled back with it
+    assert account(member).available == result.account.available
+    assert_ledger_ok()
