@@ -45,9 +45,11 @@ _LOCK_ACCOUNT_SQL = (
 )
 _LIVE_LOTS_SQL = (
     f"SELECT {_LOT_COLUMNS} FROM {PointLot._meta.db_table} l "  # noqa: S608
-    "WHERE l.account_id = %s AND (l.remaining > 0{extra}) "
+    "WHERE l.account_id = %s AND ((l.remaining > 0{due}){extra}) "
     "ORDER BY l.expires_at, l.id"
 )
+# Lots with something to settle: past expiry, or pending past their delay.
+_DUE = " AND (l.expires_at <= %s OR (l.is_pending AND l.available_at <= %s))"
 
 
 def lock_account(member_id: int) -> Account:
@@ -90,8 +92,12 @@ class LedgerTransaction:
         now: dt.datetime,
         require_active: bool = True,
         extra_lot_ids: Iterable[int] = (),
+        due_only: bool = False,
         **links,
     ):
+        """`due_only`: read only the lots there is something to settle on (for an operation
+        that takes no points out of lots, e.g. a purchase that redeems nothing); then
+        spendable_lots(), lot() and spend() are not available."""
         if require_active and not account.member.is_active:
             raise MemberBlocked()
         self.account = account
@@ -101,27 +107,34 @@ class LedgerTransaction:
         self.entries: list[LedgerEntry] = []
         self.new_lots: list[PointLot] = []
         self._dirty: dict[int, PointLot] = {}
+        self._due_only = due_only
         extra = list(extra_lot_ids)
         if connection.vendor == "postgresql":
-            self.lots: list[PointLot] = _read_lots(account.pk, extra)
+            self.lots: list[PointLot] = _read_lots(account.pk, extra, now if due_only else None)
             self._settle()
             return
-        lots = PointLot.objects.select_for_update(no_key=True).filter(account=account)
-        lots = (
-            lots.filter(Q(remaining__gt=0) | Q(id__in=extra))
-            if extra
-            else lots.filter(remaining__gt=0)
-        )
+        lots = PointLot.objects.filter(account=account, remaining__gt=0)
+        if due_only:
+            due = Q(expires_at__lte=now) | Q(is_pending=True, available_at__lte=now)
+            lots = lots.filter(due)
+        if extra:
+            lots = lots | PointLot.objects.filter(id__in=extra)
         self.lots: list[PointLot] = list(lots.order_by("expires_at", "id"))
         self._settle()
 
     # --- reading -------------------------------------------------------------------------
     def spendable_lots(self) -> list[PointLot]:
         """Available lots with points left, earliest-expiring first."""
+        self._check_all_lots()
         return [lot for lot in self.lots if lot.remaining > 0 and not lot.is_pending]
 
     def lot(self, lot_id: int) -> PointLot | None:
+        self._check_all_lots()
         return next((lot for lot in self.lots if lot.pk == lot_id), None)
+
+    def _check_all_lots(self) -> None:
+        if self._due_only:
+            raise RuntimeError("This transaction read only the lots due to settle.")
 
     # --- moving points -------------------------------------------------------------------
     def _entry(
@@ -306,12 +319,20 @@ class LedgerTransaction:
         )
 
 
-def _read_lots(account_id: int, extra: list[int]) -> list[PointLot]:
-    """The account's live lots (and `extra` ones) by expiry and id, on PostgreSQL; call it with
-    the account locked (its lock guards the lots, see the module docstring)."""
-    sql = _LIVE_LOTS_SQL.format(extra=" OR l.id = ANY(%s)" if extra else "")
+def _read_lots(account_id: int, extra: list[int], due_at: dt.datetime | None) -> list[PointLot]:
+    """The account's live lots (only those due to settle at `due_at`, when given; and `extra`
+    ones) by expiry and id, on PostgreSQL; call it with the account locked (its lock guards
+    the lots, see the module docstring)."""
+    sql = _LIVE_LOTS_SQL.format(
+        due=_DUE if due_at is not None else "", extra=" OR l.id = ANY(%s)" if extra else ""
+    )
+    params = [account_id]
+    if due_at is not None:
+        params += [due_at, due_at]
+    if extra:
+        params.append(extra)
     with hot_cursor() as cursor:
-        cursor.execute(sql, [account_id, extra] if extra else [account_id])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     alias = connection.alias
     return [PointLot.from_db(alias, _LOT_NAMES, row) for row in rows]

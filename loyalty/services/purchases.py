@@ -219,12 +219,20 @@ def record_purchase(
     try:
         with transaction.atomic(durable=True):
             account = lock_account(member_id)
+            # Without redemption no lot gives points: only the due ones are read (to settle).
             ledger = LedgerTransaction(
-                account, program=program, now=now, partner=partner, staff=cashier
+                account,
+                program=program,
+                now=now,
+                partner=partner,
+                staff=cashier,
+                due_only=redeem_points == 0,
             )
-            available = sum(lot.remaining for lot in ledger.spendable_lots())
-            cap = redeem_cap(program, check, available)
-            _check_redeem(redeem_points, available, cap)
+            if redeem_points == 0:
+                _check_redeem(redeem_points, 0, 0)
+            else:
+                available = sum(lot.remaining for lot in ledger.spendable_lots())
+                _check_redeem(redeem_points, available, redeem_cap(program, check, available))
             discount = redeem_points * program.point_value
             total = sum((line.amount for line in check), Decimal(0))
             tier = get_tier(account.tier_id)

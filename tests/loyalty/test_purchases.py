@@ -239,3 +239,39 @@ def test_before_commit_runs_inside_the_purchase_transaction(member, partner, now
     assert Purchase.objects.count() == 1  # the second purchase rolled back with it
     assert account(member).available == result.account.available
     assert_ledger_ok()
+
+
+def test_a_purchase_without_redemption_reads_only_the_lots_due_and_still_settles_them(
+    member, partner, now
+):
+    set_program(activation_delay_days=7)
+    buy(member, partner, now, "3000")  # 60 pending until day 7
+    give(member, 100, now)  # available now, until the expiry
+    day8 = now + days(8)
+    with CaptureQueriesContext(connection) as queries:
+        buy(member, partner, day8, "1000")  # earns 20 more, pending
+    lots_read = [q["sql"] for q in queries.captured_queries if "FROM loyalty_pointlot" in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert len(lots_read) == 1 and "available_at <= %s" in lots_read[0]
+    activation = LedgerEntry.objects.get(account_id=member.pk, kind="activate")
+    assert (activation.pending_change, activation.purchase_id) == (-60, None)
+    assert (account(member).available, account(member).pending) == (160, 20)
+    buy(member, partner, day8, "1000", redeem=160)  # all of it is spendable: nothing was lost
+    assert account(member).available == 0
+    assert_ledger_ok()
+
+
+def test_a_due_only_transaction_refuses_to_spend(member, partner, now):
+    from django.db import transaction
+
+    from loyalty.services.ledger import LedgerTransaction, lock_account
+    from loyalty.services.program import get_program
+
+    give(member, 100, now)
+    with transaction.atomic():
+        ledger = LedgerTransaction(
+            lock_account(member.pk), program=get_program(), now=now, due_only=True
+        )
+        assert ledger.lots == []  # nothing due: the available lot was not read
+        with pytest.raises(RuntimeError):
+            ledger.spend(10, LedgerEntry.Kind.REDEEM)
