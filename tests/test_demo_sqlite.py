@@ -60,6 +60,16 @@ SCRIPT = textwrap.dedent(
     assert Account.objects.get(pk=member.pk).available == 0
     assert ledger_problems() == []
     call_command("ledger_audit")
+
+    from django.db import DatabaseError, transaction
+    from loyalty.models import LedgerEntry
+    try:
+        with transaction.atomic():
+            LedgerEntry.objects.update(points=0)
+    except DatabaseError:
+        pass
+    else:
+        raise AssertionError("the ledger must stay append-only on SQLite too")
     print("SQLITE-DEMO-OK")
     """
 )

@@ -136,7 +136,10 @@ class LedgerEntry(models.Model):
         BONUS = "bonus", _("bonus")
         ACTIVATE = "activate", _("became available")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # No index of its own: entry_by_account (account_id, created_at, id) starts with it.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     points = models.IntegerField(_("points"))
     pending_change = models.IntegerField(_("pending change"), default=0)

@@ -52,7 +52,8 @@ class PartnerAPIKey(AbstractAPIKey):
 class IdempotencyRecord(models.Model):
     """A partner write request seen under an Idempotency-Key, and the response it got."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (partner, key) starts with it.
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)

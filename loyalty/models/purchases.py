@@ -12,11 +12,14 @@ ZERO = Decimal("0.00")
 class Purchase(models.Model):
     """A check: what was bought, how much was paid with points, what was earned."""
 
+    # partner and member have no index of their own: the unique (partner, external_id) and
+    # purchase_by_member (member, occurred_at) start with them.
     partner = models.ForeignKey(
         "loyalty.Partner",
         verbose_name=_("partner"),
         on_delete=models.PROTECT,
         related_name="purchases",
+        db_index=False,
     )
     store = models.ForeignKey(
         "loyalty.Store",
@@ -32,6 +35,7 @@ class Purchase(models.Model):
         verbose_name=_("member"),
         on_delete=models.PROTECT,
         related_name="purchases",
+        db_index=False,
     )
     occurred_at = models.DateTimeField(_("bought at"))
     total = models.DecimalField(_("check total"), **MONEY)
