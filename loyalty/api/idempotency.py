@@ -2,7 +2,8 @@
 
 A key is claimed with one `INSERT … ON CONFLICT DO NOTHING` committed before the service runs,
 so a concurrent request with the same key sees it and gets 409 `request_in_progress`. When the
-service finishes, the response (success or domain error) is stored on the record; a replay with
+service finishes, the response (success or domain error) is stored on the record — a purchase's
+success inside the purchase's own transaction, the rest in a write of its own; a replay with
 the same body gets it back unchanged, a different body gets 422 `idempotency_key_reused`. A record
 left in progress by a crashed process may be taken over after STALE_AFTER.
 """
