@@ -57,6 +57,7 @@ API_PATH_PREFIX = "/api/"
 API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.content_length",
 ]
 
 ROOT_URLCONF = "config.urls"
