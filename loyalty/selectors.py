@@ -1,6 +1,7 @@
 """Reads about points and tiers for the cabinet, the desk, the API and admin."""
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -149,7 +150,7 @@ def member_summary(
     needed = Decimal("0.00")
     if next_tier is not None:
         spend = qualifying_spend(account.member_id, now=now, program=program)
-        needed = max(Decimal("0.00"), next_tier.min_spend - spend)
+        needed = _spend_needed(next_tier, spend)
     return MemberSummary(
         member=account.member,
         tier=tier,
@@ -165,6 +166,13 @@ def member_summary(
 def _next_tier(tier: Tier) -> Tier | None:
     higher = [t for t in get_tiers() if t.min_spend > tier.min_spend]
     return higher[0] if higher else None
+
+
+def _spend_needed(next_tier: Tier | None, spend: Decimal) -> Decimal:
+    """₽ left to the next tier (0 at the top, and once it is reached)."""
+    if next_tier is None:
+        return Decimal("0.00")
+    return max(Decimal("0.00"), next_tier.min_spend - spend)
 
 
 # The PostgreSQL summary: one row with the account's tier and debt, the balance and the
@@ -204,17 +212,13 @@ _SUMMARY_PG = (
     "GROUP BY 1 ORDER BY 1 LIMIT %(limit)s::bigint) g) x "
     "WHERE {where} = %(key)s"
 )
-_SUMMARY_PG_CACHE: dict[tuple[str, bool], str] = {}
 
 
+@functools.cache
 def _summary_sql_pg(where: str, windowed: bool) -> str:
     """The statement for one lookup column, with or without a window start (built once each)."""
-    sql = _SUMMARY_PG_CACHE.get((where, windowed))
-    if sql is None:
-        spend = spend_sql("a.member_id", "%(start)s::timestamptz" if windowed else None)
-        sql = _SUMMARY_PG.replace("{spend}", spend).replace("{where}", where)
-        _SUMMARY_PG_CACHE[where, windowed] = sql
-    return sql
+    spend = spend_sql("a.member_id", "%(start)s::timestamptz" if windowed else None)
+    return _SUMMARY_PG.replace("{spend}", spend).replace("{where}", where)
 
 
 def _member_summary_pg(member_id, phone, card_number, now, expiring_limit, program):
@@ -252,16 +256,13 @@ def _member_summary_pg(member_id, phone, card_number, now, expiring_limit, progr
     member = Member.from_db(DEFAULT_DB_ALIAS, _MEMBER_ATTNAMES, row[8:])
     tier = get_tier(tier_id)
     next_tier = _next_tier(tier)
-    needed = Decimal("0.00")
-    if next_tier is not None:
-        needed = max(Decimal("0.00"), next_tier.min_spend - spend_value(spend))
     return MemberSummary(
         member=member,
         tier=tier,
         balance=Balance(available, pending, debt, next_activation),
         expiring=[ExpiringPoints(d, p) for d, p in zip(days, points)] if days else [],
         next_tier=next_tier,
-        spend_needed=needed,
+        spend_needed=_spend_needed(next_tier, spend_value(spend)),
     )
 
 
@@ -278,9 +279,8 @@ def tier_progress(member_id: int, *, now: dt.datetime) -> TierProgress:
     )
     tier = get_tier(account.tier_id)
     spend = qualifying_spend(member_id, now=now, program=program)
-    higher = [t for t in get_tiers() if t.min_spend > tier.min_spend]
-    next_tier = higher[0] if higher else None
-    needed = max(Decimal("0.00"), next_tier.min_spend - spend) if next_tier else Decimal("0.00")
+    next_tier = _next_tier(tier)
+    needed = _spend_needed(next_tier, spend)
     if next_tier:
         span = next_tier.min_spend - tier.min_spend
         percent = int(max(0, min(100, (spend - tier.min_spend) * 100 / span)))
