@@ -23,7 +23,7 @@ from config.db import hot_cursor
 from customers.errors import MemberBlocked, MemberNotFound
 from customers.models import Member
 from loyalty.models import Account, LedgerEntry, PointLot, Program, Purchase, PurchaseLine
-from loyalty.services.ledger_sql import write_all
+from loyalty.services.ledger_sql import ACCOUNT_WRITTEN, write_all
 from loyalty.services.program import lot_available_at, lot_expiry
 
 Kind = LedgerEntry.Kind
@@ -304,19 +304,7 @@ class LedgerTransaction:
                 entry.lot_id = entry.lot.pk if entry.lot is not None else None
             LedgerEntry.objects.bulk_create(self.entries)
         self.account.updated_at = self.now
-        self.account.save(
-            update_fields=[
-                "available",
-                "pending",
-                "debt",
-                "lifetime_earned",
-                "lifetime_spend",
-                "tier",
-                "tier_since",
-                "below_tier_since",
-                "updated_at",
-            ]
-        )
+        self.account.save(update_fields=ACCOUNT_WRITTEN)
 
 
 def _read_lots(account_id: int, extra: list[int], due_at: dt.datetime | None) -> list[PointLot]:

@@ -265,20 +265,19 @@ _ENTRIES_CTE = (
     f"FROM {_ROWS} {{lots}}ORDER BY t.ord RETURNING id)"
 )
 
-_ACCOUNT_FIELDS = [
-    Account._meta.get_field(name)
-    for name in (
-        "available",
-        "pending",
-        "debt",
-        "lifetime_earned",
-        "lifetime_spend",
-        "tier",
-        "tier_since",
-        "below_tier_since",
-        "updated_at",
-    )
-]
+# The account columns a LedgerTransaction writes back (on either database).
+ACCOUNT_WRITTEN = (
+    "available",
+    "pending",
+    "debt",
+    "lifetime_earned",
+    "lifetime_spend",
+    "tier",
+    "tier_since",
+    "below_tier_since",
+    "updated_at",
+)
+_ACCOUNT_FIELDS = [Account._meta.get_field(name) for name in ACCOUNT_WRITTEN]
 _ACCOUNT_ROW = _row(_ACCOUNT_FIELDS)
 _ACCOUNT_CTE = (
     f"a AS (UPDATE {Account._meta.db_table} SET "  # noqa: S608
