@@ -112,9 +112,31 @@ def test_the_usual_bodies_take_the_fast_path(purchase):
         {"member_id": "42", "amount": "10.00"},  # the serializer accepts a numeric string
         {"member_id": 42, "amount": 10},  # and JSON numbers
         {"member_id": 42, "amount": "10.001"},  # and words the error
-        {"member_id": 42, "amount": "1.00", "external_id": "A", "occurred_at": "2026-01-01"},
+        {"member_id": 42, "amount": "99999999999"},  # 11 whole digits: over max_digits
+        {"member_id": 42, "lines": [{"sku": "A", "quantity": "1234567890"}]},  # 10 whole digits
+        {"member_id": 42, "lines": [{"sku": "A" * 65}]},
+        {"member_id": 42, "redeem_points": 10**9 + 1},
         [],
     ],
 )
-def test_other_bodies_go_to_the_serializer(data):
+@pytest.mark.parametrize("purchase", [False, True])
+def test_other_bodies_go_to_the_serializer(data, purchase):
+    if purchase and isinstance(data, dict):
+        data = {**data, "external_id": "A"}  # so that only the odd value can send it there
+    assert plain_check(data, purchase=purchase) is None
+
+
+def test_a_purchase_time_goes_to_the_serializer_and_a_quote_ignores_it():
+    data = {"member_id": 42, "amount": "1.00", "external_id": "A", "occurred_at": "2026-01-01"}
     assert plain_check(data, purchase=True) is None
+    assert plain_check(data, purchase=False) == parse(s.QuoteIn, data)
+
+
+def test_the_bounds_are_right_at_the_serializers_limits():
+    data = {
+        "member_id": 2**63 - 1,
+        "amount": "9999999999.99",
+        "lines": [{"sku": "A" * 64, "quantity": "999999999.999", "price": "9999999999.99"}],
+        "redeem_points": 10**9,
+    }
+    assert plain_check(data, purchase=False) == parse(s.QuoteIn, data)
