@@ -1,11 +1,20 @@
 """Idempotency-Key handling for partner writes: claim, replay, complete, clean up.
 
-A key is claimed with one `INSERT … ON CONFLICT DO NOTHING` committed before the service runs,
-so a concurrent request with the same key sees it and gets 409 `request_in_progress`. When the
-service finishes, the response (success or domain error) is stored on the record — a purchase's
-success inside the purchase's own transaction, the rest in a write of its own; a replay with
-the same body gets it back unchanged, a different body gets 422 `idempotency_key_reused`. A record
-left in progress by a crashed process may be taken over after STALE_AFTER.
+Two ways to hold a key while its request runs, with the same answers to a client:
+
+- `KeyGuard` (purchases, the hot path): the key is taken inside the work's own transaction, as
+  its first statement — a transaction-level advisory lock on the key (a second request with the
+  key gets 409 `request_in_progress` instead of waiting) and the key's record inserted
+  uncommitted. The response is stored in the same transaction, so a key's record and its work
+  commit together or not at all: no separate transaction, no claim left behind by a crash.
+  A domain error rolls the work back, and its answer is stored in a write of its own.
+- `claim()` (enrolment, refunds): one `INSERT … ON CONFLICT DO NOTHING` committed before the
+  service runs, so a concurrent request with the same key sees it; the response is stored when
+  the service finishes.
+
+A replay with the same body gets the stored response back unchanged, a different body gets 422
+`idempotency_key_reused`. A record left in progress by a crashed process may be taken over after
+STALE_AFTER.
 """
 
 import datetime as dt
@@ -16,6 +25,7 @@ from dataclasses import dataclass
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection
 
+from config.db import hot_cursor
 from loyalty.api.errors import IdempotencyKeyRequired, IdempotencyKeyReused, RequestInProgress
 from loyalty.models import IdempotencyRecord, Partner
 
@@ -34,7 +44,6 @@ class Claim:
     replay_status: int | None = None
     replay_body: dict | None = None
     taken_over: bool = False  # a crashed request's record: the work may already be done
-    completed: bool = False  # the response is stored (maybe inside the work's transaction)
 
     @property
     def is_replay(self) -> bool:
@@ -95,13 +104,23 @@ def claim(*, partner: Partner, key: str, fingerprint: str, now: dt.datetime) -> 
     )
     if row is not None:
         return Claim(record_id=row[0], key=key)
+    found = _existing(partner_id=partner.pk, key=key, fingerprint=fingerprint, now=now)
+    if found is None:  # deleted by the cleanup in between: try once more
+        return claim(partner=partner, key=key, fingerprint=fingerprint, now=now)
+    return found
+
+
+def _existing(*, partner_id: int, key: str, fingerprint: str, now: dt.datetime) -> Claim | None:
+    """The key's record, found on a conflict: its stored answer (a replay), or the record taken
+    over from a crashed request. Raises IdempotencyKeyReused (other body) or RequestInProgress
+    (the first use still running); None if the record is gone (deleted as too old)."""
     record = (
-        IdempotencyRecord.objects.filter(partner=partner, key=key)
+        IdempotencyRecord.objects.filter(partner_id=partner_id, key=key)
         .only("id", "request_hash", "response_status", "response_body", "created_at")
         .first()
     )
-    if record is None:  # deleted by the cleanup in between: try once more
-        return claim(partner=partner, key=key, fingerprint=fingerprint, now=now)
+    if record is None:
+        return None
     if record.request_hash != fingerprint:
         raise IdempotencyKeyReused()
     if not record.is_in_progress:
@@ -117,16 +136,127 @@ def claim(*, partner: Partner, key: str, fingerprint: str, now: dt.datetime) -> 
     return Claim(record_id=record.pk, key=key, taken_over=True)
 
 
-def complete(claim: Claim, *, status: int, body: dict, now: dt.datetime) -> None:
-    """Store the response so that replays get exactly it. Called inside the work's own
-    transaction, it is one more statement of that transaction (and commits with it)."""
+def _json(body: dict) -> str:
+    return json.dumps(body, cls=DjangoJSONEncoder)
+
+
+def _store_sql() -> str:
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    claim.completed = True
-    _write(
+    return (
         f"UPDATE {_TABLE} SET response_status = %s, response_body = %s{cast}, "  # noqa: S608
-        "completed_at = %s WHERE id = %s",
-        [status, json.dumps(body, cls=DjangoJSONEncoder), now, claim.record_id],
+        "completed_at = %s WHERE id = %s"
     )
+
+
+def complete(claim: Claim, *, status: int, body: dict, now: dt.datetime) -> None:
+    """Store the response of a `claim()`ed key so that replays get exactly it."""
+    _write(_store_sql(), [status, _json(body), now, claim.record_id])
+
+
+class Replay(Exception):
+    """The key was used before with the same body: send its stored response again."""
+
+    def __init__(self, status: int, body: dict):
+        super().__init__(status)
+        self.status, self.body = status, body
+
+
+# The advisory lock's key: a 64-bit hash of the key, seeded with the partner. Two keys in flight
+# at the same moment that hash alike would only make one of them wait for a retry (409).
+_LOCK_AND_INSERT_SQL = (
+    "WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtextextended(%s, %s)) AS got), "  # noqa: S608
+    f"c AS (INSERT INTO {_TABLE} (partner_id, key, request_hash, created_at) "
+    "SELECT %s, %s, %s, %s FROM l WHERE l.got "
+    "ON CONFLICT (partner_id, key) DO NOTHING RETURNING id) "
+    "SELECT l.got, c.id FROM l LEFT JOIN c ON true"
+)
+_INSERT_SQL = (
+    f"INSERT INTO {_TABLE} (partner_id, key, request_hash, created_at) "  # noqa: S608
+    "VALUES (%s, %s, %s, %s) ON CONFLICT (partner_id, key) DO NOTHING RETURNING id"
+)
+
+
+@dataclass
+class KeyGuard:
+    """An Idempotency-Key held inside the work's own transaction (see the module's doc).
+
+    The service calls `enter()` first thing in its transaction and `store()` before it commits;
+    a domain error that rolled the work back goes to `store_apart()`.
+    """
+
+    partner_id: int
+    key: str
+    fingerprint: str
+    now: dt.datetime
+    record_id: int | None = None
+    taken_over: bool = False  # a crashed request's record: the work may already be done
+    stored: bool = False
+
+    def enter(self) -> None:
+        """Take the key for this transaction. Raises Replay (its stored answer),
+        IdempotencyKeyReused (other body) or RequestInProgress (held by a running request)."""
+        if connection.vendor == "postgresql":
+            with hot_cursor() as cursor:
+                key, partner_id = self.key, self.partner_id
+                cursor.execute(
+                    _LOCK_AND_INSERT_SQL,
+                    [key, partner_id, partner_id, key, self.fingerprint, self.now],
+                )
+                got, self.record_id = cursor.fetchone()
+            if not got:
+                raise RequestInProgress()
+        else:  # SQLite: write transactions are serial (IMMEDIATE); nobody else holds the key
+            with connection.cursor() as cursor:
+                cursor.execute(_INSERT_SQL, [self.partner_id, self.key, self.fingerprint, self.now])
+                row = cursor.fetchone()
+            self.record_id = row[0] if row else None
+        if self.record_id is not None:
+            return
+        found = _existing(
+            partner_id=self.partner_id, key=self.key, fingerprint=self.fingerprint, now=self.now
+        )
+        if found is None:  # deleted as too old a moment ago: it is the key's first use again
+            return self.enter()
+        if found.is_replay:
+            raise Replay(found.replay_status, found.replay_body)
+        self.record_id, self.taken_over = found.record_id, True
+
+    def store(self, status: int, body: dict, *, now: dt.datetime) -> None:
+        """Store the work's response, in its transaction: it commits with the work."""
+        self.stored = True
+        with hot_cursor() as cursor:
+            cursor.execute(_store_sql(), [status, _json(body), now, self.record_id])
+
+    def store_apart(self, status: int, body: dict, *, now: dt.datetime) -> tuple[int, dict]:
+        """Store the answer of a domain error (the work was rolled back, the key's lock with
+        it) in a write of its own. Returns the answer to send: this one, or the one another
+        request with the key stored in between. Raises IdempotencyKeyReused, RequestInProgress."""
+        if self.taken_over:
+            stored = _write(
+                f"{_store_sql()} AND response_status IS NULL RETURNING id",
+                [status, _json(body), now, self.record_id],
+            )
+        else:
+            cast = "::jsonb" if connection.vendor == "postgresql" else ""
+            stored = _write(
+                f"INSERT INTO {_TABLE} (partner_id, key, request_hash, created_at, "  # noqa: S608
+                f"response_status, response_body, completed_at) "
+                f"VALUES (%s, %s, %s, %s, %s, %s{cast}, %s) "
+                "ON CONFLICT (partner_id, key) DO NOTHING RETURNING id",
+                [self.partner_id, self.key, self.fingerprint, self.now, status, _json(body), now],
+            )
+        if stored is not None:
+            return status, body
+        found = _existing(
+            partner_id=self.partner_id, key=self.key, fingerprint=self.fingerprint, now=self.now
+        )
+        if found is None:  # deleted as too old a moment ago
+            return self.store_apart(status, body, now=now)
+        if found.is_replay:
+            return found.replay_status, found.replay_body
+        # A crashed request's record, taken over just now: the answer goes on it.
+        self.record_id, self.taken_over = found.record_id, True
+        return self.store_apart(status, body, now=now)
 
 
 def release(claim: Claim) -> None:

@@ -101,8 +101,26 @@ def idempotent(request, work, *, required: bool = True) -> Response:
             # The claim then goes stale and is taken over by a retry after STALE_AFTER.
             logger.warning("Could not release idempotency key %r", claim.key, exc_info=True)
         raise
-    if not claim.completed:
-        idempotency.complete(claim, status=status, body=body, now=timezone.now())
+    idempotency.complete(claim, status=status, body=body, now=timezone.now())
+    return Response(body, status=status)
+
+
+def idempotent_in_transaction(request, work) -> Response:
+    """Run `work(guard)` → (status, body) at most once per Idempotency-Key, the key held by a
+    `KeyGuard` inside the work's own transaction: `work` passes `guard.enter` and a call of
+    `guard.store` to its service. Domain errors are answers too: stored and replayed."""
+    guard = idempotency.KeyGuard(
+        partner_id=request.user.pk,
+        key=idempotency.key_from_request(request),
+        fingerprint=idempotency.request_hash(request.method, request.path, request.data),
+        now=timezone.now(),
+    )
+    try:
+        status, body = work(guard)
+    except idempotency.Replay as replay:
+        return Response(replay.body, status=replay.status, headers={"Idempotent-Replayed": "true"})
+    except DomainError as exc:
+        status, body = guard.store_apart(*domain_error_body(exc), now=timezone.now())
     return Response(body, status=status)
 
 
@@ -353,17 +371,16 @@ class PurchaseCreateView(PartnerView):
         data = parse_check(s.PurchaseIn, request.data)
         partner = request.user
 
-        def work(claim):
+        def work(guard):
             store = _store(data.get("store_id"))
             answer = {}
 
             def store_response(result):
-                # Inside the purchase's transaction: the response commits with the purchase.
                 account = result.account
                 answer["body"] = s.purchase_created_body(
                     result.purchase, result.lines, account.available, account.pending
                 )
-                idempotency.complete(claim, status=201, body=answer["body"], now=timezone.now())
+                guard.store(201, answer["body"], now=timezone.now())
 
             try:
                 record_purchase(
@@ -376,16 +393,19 @@ class PurchaseCreateView(PartnerView):
                     redeem_points=data.get("redeem_points", 0),
                     store=store,
                     occurred_at=data.get("occurred_at"),
-                    idempotency_key=claim.key,
+                    idempotency_key=guard.key,
+                    on_begin=guard.enter,
                     before_commit=store_response,
                 )
             except PurchaseExists as exc:
-                if claim.taken_over and exc.extra.get("idempotency_key") == claim.key:
-                    return 201, _created_body_from_db(exc.extra["id"], partner)
+                if guard.taken_over and exc.extra.get("idempotency_key") == guard.key:
+                    # A crashed request's purchase: answered (and stored) as its success.
+                    body = _created_body_from_db(exc.extra["id"], partner)
+                    return guard.store_apart(201, body, now=timezone.now())
                 raise
             return 201, answer["body"]
 
-        return idempotent(request, work)
+        return idempotent_in_transaction(request, work)
 
 
 class PurchaseDetailView(PartnerView):

@@ -185,14 +185,15 @@ def record_purchase(
     occurred_at: dt.datetime | None = None,
     cashier=None,
     idempotency_key: str = "",
+    on_begin: Callable[[], None] | None = None,
     before_commit: Callable[[PurchaseResult], None] | None = None,
 ) -> PurchaseResult:
     """Record a check: redeem points (at most the program's share and the balance), then earn
     on the money paid at the member's tier rate, rounded down — one transaction.
 
-    `before_commit(result)` runs inside that transaction once everything is written (the API
-    stores its idempotent response there: no transaction of its own, and never a response
-    without its purchase).
+    `on_begin()` runs first inside that transaction and `before_commit(result)` last, once
+    everything is written: the API takes its Idempotency-Key in the one and stores its response
+    in the other, so a key's answer and its purchase commit together (loyalty/api/idempotency.py).
 
     A purchase that lifts the qualifying spend over a tier threshold upgrades the member after
     its own points are earned at the old rate.
@@ -218,6 +219,8 @@ def record_purchase(
     program = get_program()
     try:
         with transaction.atomic(durable=True):
+            if on_begin is not None:
+                on_begin()
             account = lock_account(member_id)
             # Without redemption no lot gives points: only the due ones are read (to settle).
             ledger = LedgerTransaction(

@@ -92,3 +92,45 @@ def test_concurrent_requests_with_one_check_number_and_different_keys(setup):
     assert statuses.count(201) == 1, statuses
     assert all(r.json()["code"] == "purchase_exists" for r in responses if r.status_code != 201)
     assert Purchase.objects.count() == 1
+
+
+def test_a_key_held_by_a_running_purchase_is_409_at_once_and_then_replayed(setup):
+    """The key is held inside the first request's transaction: a retry meanwhile is told so
+    without waiting for it, and gets the stored answer once it has committed."""
+    key, member = setup
+    body = {"external_id": "CHK-1", "member_id": member.pk, "amount": "1000.00"}
+    inside, finish = threading.Event(), threading.Event()
+    import loyalty.api.idempotency as idempotency
+
+    enter = idempotency.KeyGuard.enter
+
+    def enter_and_wait(guard):
+        enter(guard)
+        inside.set()
+        assert finish.wait(timeout=10)
+
+    results = []
+
+    def first():
+        try:
+            results.append(ApiClient(key).post("/api/v1/purchases", body, idempotency_key="held"))
+        finally:
+            connection.close()
+
+    idempotency.KeyGuard.enter = enter_and_wait
+    try:
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert inside.wait(timeout=10)
+        idempotency.KeyGuard.enter = enter
+        retry = ApiClient(key).post("/api/v1/purchases", body, idempotency_key="held")
+        assert retry.status_code == 409 and retry.json()["code"] == "request_in_progress"
+        assert not IdempotencyRecord.objects.exists()  # uncommitted: nothing left by a crash
+    finally:
+        idempotency.KeyGuard.enter = enter
+        finish.set()
+        thread.join(timeout=30)
+    assert results[0].status_code == 201
+    replay = ApiClient(key).post("/api/v1/purchases", body, idempotency_key="held")
+    assert replay.json() == results[0].json() and replay["Idempotent-Replayed"] == "true"
+    assert Purchase.objects.count() == 1

@@ -253,6 +253,49 @@ def test_a_crash_after_the_purchase_committed_is_answered_as_the_original_succes
     assert api.post("/api/v1/purchases", payload, idempotency_key="crashed").json() == body
 
 
+def test_a_purchase_that_fails_unexpectedly_leaves_its_key_free(api, rich_member, monkeypatch):
+    import loyalty.api.views as views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the body could not be built")
+
+    monkeypatch.setattr(views.s, "purchase_created_body", broken)
+    assert_error(buy(api, rich_member, redeem_points=100), 500, "server_error")
+    assert not IdempotencyRecord.objects.exists()
+    assert not Purchase.objects.exists()
+    monkeypatch.undo()
+    assert buy(api, rich_member, redeem_points=100).status_code == 201
+    assert balance(rich_member) == 1000 - 100 + 18
+
+
+def test_an_answer_refused_before_the_purchase_began_is_stored_too(api, rich_member):
+    first = buy(api, rich_member, store_id=999999)
+    assert_error(first, 400, "invalid_check")
+    assert buy(api, rich_member, store_id=999999).json() == first.json()
+    assert_error(buy(api, rich_member, store_id=None), 422, "idempotency_key_reused")
+
+
+def test_an_error_answer_yields_to_the_answer_stored_first(partner, now):
+    """Two requests with one key, the first refused after its transaction rolled back: if the
+    other stored its answer in between, that stored answer is the one sent."""
+    from loyalty.api.idempotency import KeyGuard
+
+    IdempotencyRecord.objects.create(
+        partner=partner,
+        key="k",
+        request_hash="h",
+        created_at=now,
+        response_status=201,
+        response_body={"id": 7},
+        completed_at=now,
+    )
+    guard = KeyGuard(partner_id=partner.pk, key="k", fingerprint="h", now=now)
+    assert guard.store_apart(422, {"code": "insufficient_points"}, now=now) == (201, {"id": 7})
+    other = KeyGuard(partner_id=partner.pk, key="k", fingerprint="other", now=now)
+    with pytest.raises(Exception, match="different request"):
+        other.store_apart(422, {"code": "insufficient_points"}, now=now)
+
+
 def test_old_idempotency_records_are_deleted_after_a_day(partner):
     from loyalty.api.idempotency import delete_old_records
 
