@@ -53,3 +53,30 @@ def test_the_query_log_keeps_the_text_of_prepared_statements():
                 cursor.execute(sql, [n])
                 assert cursor.fetchone() == (2 * n,)
     assert [q["sql"] for q in queries.captured_queries] == [sql] * 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_cursor_serves_the_connection_until_it_reconnects():
+    with hot_cursor() as first:
+        first.execute("SELECT %s::int", [1])
+        assert first.fetchone() == (1,)
+    with hot_cursor() as second:
+        second.execute("SELECT %s::int", [2])
+        assert second.fetchone() == (2,)
+    assert second.cursor is first.cursor and not first.cursor.closed
+    with pytest.raises(DatabaseError), hot_cursor() as cursor:
+        cursor.execute("SELECT 1 / %s::int", [0])
+    with hot_cursor() as cursor:  # still usable after an error
+        cursor.execute("SELECT %s::int", [0])
+        assert cursor.fetchone() == (0,)
+    connection.close()
+    with hot_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [3])
+        assert cursor.fetchone() == (3,)
+    assert cursor.cursor is not first.cursor
+
+
+def test_the_plans_of_hot_statements_are_generic():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)
