@@ -122,6 +122,8 @@ class PurchaseAdmin(PhoneSearchMixin, ReadOnlyMixin, ExportMixin, admin.ModelAdm
         "returned_points",
         "clawed_back_points",
         "forfeited_points",
+        "available_after",
+        "pending_after",
         "cashier",
         "idempotency_key",
         "created_at",

@@ -4,10 +4,11 @@ Two ways to hold a key while its request runs, with the same answers to a client
 
 - `KeyGuard` (purchases, the hot path): the key is taken inside the work's own transaction, as
   its first statement — a transaction-level advisory lock on the key (a second request with the
-  key gets 409 `request_in_progress` instead of waiting) and the key's record inserted
-  uncommitted. The response is stored in the same transaction, so a key's record and its work
-  commit together or not at all: no separate transaction, no claim left behind by a crash.
-  A domain error rolls the work back, and its answer is stored in a write of its own.
+  key gets 409 `request_in_progress` instead of waiting) and the key's record inserted,
+  uncommitted, as answered 201. The record and the purchase commit together or not at all: no
+  separate transaction, no claim left behind by a crash, and no body to store — the purchase
+  row (with the balance it left) is the answer, read back for a replay. A domain error rolls
+  the work back, and its answer is stored in a write of its own.
 - `claim()` (enrolment, refunds): one `INSERT … ON CONFLICT DO NOTHING` committed before the
   service runs, so a concurrent request with the same key sees it; the response is stored when
   the service finishes.
@@ -154,9 +155,10 @@ def complete(claim: Claim, *, status: int, body: dict, now: dt.datetime) -> None
 
 
 class Replay(Exception):
-    """The key was used before with the same body: send its stored response again."""
+    """The key was used before with the same body: send its answer again. `body` is None when
+    the answer is the work's own rows (a purchase), to be read back by the caller."""
 
-    def __init__(self, status: int, body: dict):
+    def __init__(self, status: int, body: dict | None):
         super().__init__(status)
         self.status, self.body = status, body
 
@@ -165,14 +167,16 @@ class Replay(Exception):
 # at the same moment that hash alike would only make one of them wait for a retry (409).
 _LOCK_AND_INSERT_SQL = (
     "WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtextextended(%s, %s)) AS got), "  # noqa: S608
-    f"c AS (INSERT INTO {_TABLE} (partner_id, key, request_hash, created_at) "
-    "SELECT %s, %s, %s, %s FROM l WHERE l.got "
+    f"c AS (INSERT INTO {_TABLE} "
+    "(partner_id, key, request_hash, created_at, response_status, completed_at) "
+    "SELECT %s, %s, %s, %s, %s, %s FROM l WHERE l.got "
     "ON CONFLICT (partner_id, key) DO NOTHING RETURNING id) "
     "SELECT l.got, c.id FROM l LEFT JOIN c ON true"
 )
 _INSERT_SQL = (
-    f"INSERT INTO {_TABLE} (partner_id, key, request_hash, created_at) "  # noqa: S608
-    "VALUES (%s, %s, %s, %s) ON CONFLICT (partner_id, key) DO NOTHING RETURNING id"
+    f"INSERT INTO {_TABLE} "  # noqa: S608
+    "(partner_id, key, request_hash, created_at, response_status, completed_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (partner_id, key) DO NOTHING RETURNING id"
 )
 
 
@@ -180,54 +184,54 @@ _INSERT_SQL = (
 class KeyGuard:
     """An Idempotency-Key held inside the work's own transaction (see the module's doc).
 
-    The service calls `enter()` first thing in its transaction and `store()` before it commits;
-    a domain error that rolled the work back goes to `store_apart()`.
+    The service calls `enter()` first thing in its transaction. The key's record is written
+    there already as answered with `status`, with no body: it commits only with the work, whose
+    own rows are the answer (a replay reads them back). A domain error that rolled the work
+    back goes to `store_apart()`.
     """
 
     partner_id: int
     key: str
     fingerprint: str
     now: dt.datetime
+    status: int = 201
     record_id: int | None = None
     taken_over: bool = False  # a crashed request's record: the work may already be done
-    stored: bool = False
 
     def enter(self) -> None:
-        """Take the key for this transaction. Raises Replay (its stored answer),
-        IdempotencyKeyReused (other body) or RequestInProgress (held by a running request)."""
+        """Take the key for this transaction. Raises Replay (its answer), IdempotencyKeyReused
+        (other body) or RequestInProgress (held by a running request)."""
+        key, partner_id, now = self.key, self.partner_id, self.now
         if connection.vendor == "postgresql":
             with hot_cursor() as cursor:
-                key, partner_id = self.key, self.partner_id
                 cursor.execute(
                     _LOCK_AND_INSERT_SQL,
-                    [key, partner_id, partner_id, key, self.fingerprint, self.now],
+                    [key, partner_id, partner_id, key, self.fingerprint, now, self.status, now],
                 )
                 got, self.record_id = cursor.fetchone()
             if not got:
                 raise RequestInProgress()
         else:  # SQLite: write transactions are serial (IMMEDIATE); nobody else holds the key
             with connection.cursor() as cursor:
-                cursor.execute(_INSERT_SQL, [self.partner_id, self.key, self.fingerprint, self.now])
+                cursor.execute(
+                    _INSERT_SQL, [partner_id, key, self.fingerprint, now, self.status, now]
+                )
                 row = cursor.fetchone()
             self.record_id = row[0] if row else None
         if self.record_id is not None:
             return
-        found = _existing(
-            partner_id=self.partner_id, key=self.key, fingerprint=self.fingerprint, now=self.now
-        )
+        found = _existing(partner_id=partner_id, key=key, fingerprint=self.fingerprint, now=now)
         if found is None:  # deleted as too old a moment ago: it is the key's first use again
             return self.enter()
         if found.is_replay:
             raise Replay(found.replay_status, found.replay_body)
+        # A crashed request's record, taken over: answered as this work's, if it commits.
         self.record_id, self.taken_over = found.record_id, True
+        IdempotencyRecord.objects.filter(pk=self.record_id).update(
+            response_status=self.status, completed_at=now
+        )
 
-    def store(self, status: int, body: dict, *, now: dt.datetime) -> None:
-        """Store the work's response, in its transaction: it commits with the work."""
-        self.stored = True
-        with hot_cursor() as cursor:
-            cursor.execute(_store_sql(), [status, _json(body), now, self.record_id])
-
-    def store_apart(self, status: int, body: dict, *, now: dt.datetime) -> tuple[int, dict]:
+    def store_apart(self, status: int, body: dict, *, now: dt.datetime) -> tuple[int, dict | None]:
         """Store the answer of a domain error (the work was rolled back, the key's lock with
         it) in a write of its own. Returns the answer to send: this one, or the one another
         request with the key stored in between. Raises IdempotencyKeyReused, RequestInProgress."""

@@ -105,10 +105,11 @@ def idempotent(request, work, *, required: bool = True) -> Response:
     return Response(body, status=status)
 
 
-def idempotent_in_transaction(request, work) -> Response:
+def idempotent_in_transaction(request, work, answer_of) -> Response:
     """Run `work(guard)` → (status, body) at most once per Idempotency-Key, the key held by a
-    `KeyGuard` inside the work's own transaction: `work` passes `guard.enter` and a call of
-    `guard.store` to its service. Domain errors are answers too: stored and replayed."""
+    `KeyGuard` inside the work's own transaction (`work` passes `guard.enter` to its service).
+    A success's answer is its own rows: `answer_of(key)` reads it back for a replay. Domain
+    errors are answers too: stored and replayed."""
     guard = idempotency.KeyGuard(
         partner_id=request.user.pk,
         key=idempotency.key_from_request(request),
@@ -118,10 +119,17 @@ def idempotent_in_transaction(request, work) -> Response:
     try:
         status, body = work(guard)
     except idempotency.Replay as replay:
-        return Response(replay.body, status=replay.status, headers={"Idempotent-Replayed": "true"})
+        status, body = replay.status, replay.body
     except DomainError as exc:
-        status, body = guard.store_apart(*domain_error_body(exc), now=timezone.now())
-    return Response(body, status=status)
+        first = domain_error_body(exc)
+        status, body = guard.store_apart(*first, now=timezone.now())
+        if (status, body) == first:
+            return Response(body, status=status)
+    else:
+        return Response(body, status=status)
+    if body is None:
+        body = answer_of(guard.key)
+    return Response(body, status=status, headers={"Idempotent-Replayed": "true"})
 
 
 def balance_of(member_id: int) -> tuple[int, int]:
@@ -324,10 +332,14 @@ def _store(store_id: int | None) -> Store | None:
     return store
 
 
-def _created_body_from_db(purchase_id: int, partner) -> dict:
-    """The 201 body of a purchase recorded earlier (a crashed request's work, now retried)."""
-    purchase = Purchase.objects.prefetch_related("lines").get(pk=purchase_id, partner=partner)
-    return s.purchase_created_body(purchase, purchase.lines.all(), *balance_of(purchase.member_id))
+def _created_body_from_db(partner, **lookup) -> dict:
+    """The 201 body of a purchase recorded earlier, as it was first answered."""
+    purchase = Purchase.objects.prefetch_related("lines").get(partner=partner, **lookup)
+    if purchase.available_after is None:  # recorded before the balance was kept
+        balance = balance_of(purchase.member_id)
+    else:
+        balance = purchase.available_after, purchase.pending_after
+    return s.purchase_created_body(purchase, purchase.lines.all(), *balance)
 
 
 class PurchaseCreateView(PartnerView):
@@ -372,18 +384,8 @@ class PurchaseCreateView(PartnerView):
         partner = request.user
 
         def work(guard):
-            store = _store(data.get("store_id"))
-            answer = {}
-
-            def store_response(result):
-                account = result.account
-                answer["body"] = s.purchase_created_body(
-                    result.purchase, result.lines, account.available, account.pending
-                )
-                guard.store(201, answer["body"], now=timezone.now())
-
             try:
-                record_purchase(
+                result = record_purchase(
                     member_id=data["member_id"],
                     partner=partner,
                     external_id=data["external_id"],
@@ -391,21 +393,26 @@ class PurchaseCreateView(PartnerView):
                     lines=check_lines(data),
                     amount=data.get("amount"),
                     redeem_points=data.get("redeem_points", 0),
-                    store=store,
+                    store=_store(data.get("store_id")),
                     occurred_at=data.get("occurred_at"),
                     idempotency_key=guard.key,
                     on_begin=guard.enter,
-                    before_commit=store_response,
                 )
             except PurchaseExists as exc:
                 if guard.taken_over and exc.extra.get("idempotency_key") == guard.key:
                     # A crashed request's purchase: answered (and stored) as its success.
-                    body = _created_body_from_db(exc.extra["id"], partner)
+                    body = _created_body_from_db(partner, pk=exc.extra["id"])
                     return guard.store_apart(201, body, now=timezone.now())
                 raise
-            return 201, answer["body"]
+            account = result.account
+            body = s.purchase_created_body(
+                result.purchase, result.lines, account.available, account.pending
+            )
+            return 201, body
 
-        return idempotent_in_transaction(request, work)
+        return idempotent_in_transaction(
+            request, work, lambda key: _created_body_from_db(partner, idempotency_key=key)
+        )
 
 
 class PurchaseDetailView(PartnerView):

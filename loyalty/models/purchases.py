@@ -58,6 +58,10 @@ class Purchase(models.Model):
     forfeited_points = models.IntegerField(
         _("redeemed points not returned (their lot expired)"), default=0
     )
+    # The balance right after this purchase: part of its answer to the till, which a partner
+    # API replay of the purchase's Idempotency-Key gives again (None: recorded before 0007).
+    available_after = models.IntegerField(_("points available after"), null=True, blank=True)
+    pending_after = models.IntegerField(_("points pending after"), null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
     cashier = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -98,7 +102,15 @@ class Purchase(models.Model):
                 name="purchase_clawback_within_earned",
             ),
         ]
-        indexes = [models.Index(fields=["member", "occurred_at"], name="purchase_by_member")]
+        indexes = [
+            models.Index(fields=["member", "occurred_at"], name="purchase_by_member"),
+            # A replay of a partner's Idempotency-Key finds its purchase by it.
+            models.Index(
+                fields=["partner", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="purchase_by_idempotency_key",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.external_id} ({self.total} ₽)"

@@ -186,14 +186,14 @@ def record_purchase(
     cashier=None,
     idempotency_key: str = "",
     on_begin: Callable[[], None] | None = None,
-    before_commit: Callable[[PurchaseResult], None] | None = None,
 ) -> PurchaseResult:
     """Record a check: redeem points (at most the program's share and the balance), then earn
     on the money paid at the member's tier rate, rounded down — one transaction.
 
-    `on_begin()` runs first inside that transaction and `before_commit(result)` last, once
-    everything is written: the API takes its Idempotency-Key in the one and stores its response
-    in the other, so a key's answer and its purchase commit together (loyalty/api/idempotency.py).
+    `on_begin()` runs first inside that transaction: the API takes its Idempotency-Key there,
+    so the key's record commits with the purchase or not at all (loyalty/api/idempotency.py).
+    The purchase keeps the balance it left (`available_after`, `pending_after`), so its answer
+    can be given again exactly.
 
     A purchase that lifts the qualifying spend over a tier threshold upgrades the member after
     its own points are earned at the old rate.
@@ -282,14 +282,13 @@ def record_purchase(
                 )
             account.lifetime_spend += total - discount
             upgrade_if_qualified(account, program=program, now=now, unsaved_purchase=purchase)
+            purchase.available_after, purchase.pending_after = account.available, account.pending
             ledger.flush(purchase=purchase, lines=purchase_lines)
             result = PurchaseResult(
                 purchase=purchase,
                 lines=[LineDiscount(line.sku, line.amount, d) for line, d in zip(check, shares)],
                 account=account,
             )
-            if before_commit is not None:
-                before_commit(result)
     except IntegrityError as exc:
         existing = Purchase.objects.filter(partner=partner, external_id=external_id).first()
         if existing is None:

@@ -168,6 +168,17 @@ def test_a_replay_returns_the_first_response_and_changes_nothing(api, rich_membe
     assert balance(rich_member) == 1000 - 100 + 18
 
 
+def test_a_replay_after_later_purchases_still_answers_the_balance_of_its_time(api, rich_member):
+    first = buy(api, rich_member, lines=LINES, amount=None, redeem_points=100)
+    buy(api, rich_member, key="key-2", external_id="CHK-2", redeem_points=200)
+    again = buy(api, rich_member, lines=LINES, amount=None, redeem_points=100)
+    assert again.json() == first.json()
+    assert again.json()["balance"] == {"available": 1000 - 100 + 18, "pending": 0}
+    # The purchase row is the stored answer: the key's record holds no copy of it.
+    record = IdempotencyRecord.objects.get(key="key-1")
+    assert (record.response_status, record.response_body) == (201, None)
+
+
 def test_a_refused_request_is_replayed_as_refused(api, member, now):
     assert_error(buy(api, member, redeem_points=5), 422, "insufficient_points")
     from loyalty.services import adjust_points
@@ -254,12 +265,13 @@ def test_a_crash_after_the_purchase_committed_is_answered_as_the_original_succes
 
 
 def test_a_purchase_that_fails_unexpectedly_leaves_its_key_free(api, rich_member, monkeypatch):
-    import loyalty.api.views as views
+    import loyalty.services.purchases as purchases
 
     def broken(*args, **kwargs):
-        raise RuntimeError("the body could not be built")
+        raise RuntimeError("the tier check failed")
 
-    monkeypatch.setattr(views.s, "purchase_created_body", broken)
+    # Inside the purchase's transaction, after the key was taken.
+    monkeypatch.setattr(purchases, "upgrade_if_qualified", broken)
     assert_error(buy(api, rich_member, redeem_points=100), 500, "server_error")
     assert not IdempotencyRecord.objects.exists()
     assert not Purchase.objects.exists()

@@ -214,29 +214,29 @@ def test_purchase_and_quote_statements_do_not_grow_with_lines_or_lots(
     assert_ledger_ok()
 
 
-def test_before_commit_runs_inside_the_purchase_transaction(member, partner, now):
+def test_on_begin_runs_first_inside_the_purchase_transaction(member, partner, now):
     give(member, 100, now)
     seen = []
 
-    def look(result):
-        seen.append(
-            (
-                result.purchase.pk,
-                result.account.available,
-                Purchase.objects.count(),
-                connection.in_atomic_block,
-            )
-        )
+    def look():
+        seen.append((Purchase.objects.count(), connection.in_atomic_block))
 
-    result = buy(member, partner, now, "1000.00", redeem=50, before_commit=look)
-    assert seen == [(result.purchase.pk, result.account.available, 1, True)]
+    result = buy(member, partner, now, "1000.00", redeem=50, on_begin=look)
+    assert seen == [(0, True)]
+    purchase = Purchase.objects.get()
+    # The balance it left, kept for its answer to be given again.
+    assert (purchase.available_after, purchase.pending_after) == (
+        result.account.available,
+        result.account.pending,
+    )
+    assert purchase.available_after == 100 - 50 + 19
 
-    def fail(result):
+    def fail():
         raise RuntimeError("the caller's own write failed")
 
     with pytest.raises(RuntimeError):
-        buy(member, partner, now, "500.00", redeem=10, before_commit=fail)
-    assert Purchase.objects.count() == 1  # the second purchase rolled back with it
+        buy(member, partner, now, "500.00", redeem=10, on_begin=fail)
+    assert Purchase.objects.count() == 1
     assert account(member).available == result.account.available
     assert_ledger_ok()
 
