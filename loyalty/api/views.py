@@ -333,8 +333,14 @@ def _store(store_id: int | None) -> Store | None:
 
 
 def _created_body_from_db(partner, **lookup) -> dict:
-    """The 201 body of a purchase recorded earlier, as it was first answered."""
-    purchase = Purchase.objects.prefetch_related("lines").get(partner=partner, **lookup)
+    """The 201 body of a purchase recorded earlier, as it was first answered. By key: the
+    newest purchase with it (a key may come back once its record was deleted as too old)."""
+    purchase = (
+        Purchase.objects.prefetch_related("lines")
+        .filter(partner=partner, **lookup)
+        .order_by("-id")
+        .first()
+    )
     if purchase.available_after is None:  # recorded before the balance was kept
         balance = balance_of(purchase.member_id)
     else:

@@ -179,6 +179,17 @@ def test_a_replay_after_later_purchases_still_answers_the_balance_of_its_time(ap
     assert (record.response_status, record.response_body) == (201, None)
 
 
+def test_a_key_used_again_after_its_record_was_deleted_replays_its_newest_purchase(
+    api, rich_member
+):
+    buy(api, rich_member, key="k")
+    IdempotencyRecord.objects.all().delete()  # as the daily clean-up does after 24 h
+    second = buy(api, rich_member, key="k", external_id="CHK-2", amount="300.00")
+    assert second.status_code == 201
+    again = buy(api, rich_member, key="k", external_id="CHK-2", amount="300.00")
+    assert again.json() == second.json() and again["Idempotent-Replayed"] == "true"
+
+
 def test_a_refused_request_is_replayed_as_refused(api, member, now):
     assert_error(buy(api, member, redeem_points=5), 422, "insufficient_points")
     from loyalty.services import adjust_points
