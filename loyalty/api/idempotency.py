@@ -73,8 +73,9 @@ def _write(sql: str, params: list):
 
     These records need no durability of their own: a claim lost in a database crash is lost
     together with whatever the request did after it (a later synchronous commit flushes the WAL
-    in order), and a lost response only makes a retry take the record over after STALE_AFTER.
-    Skipping the flush saves a disk sync on each of the two writes of every partner write.
+    in order); a lost response only makes a retry take the record over after STALE_AFTER, and a
+    lost refusal (stored apart from its rolled-back work) is only decided again by a retry.
+    Skipping the flush saves a disk sync on each of these writes.
     On PostgreSQL the four statements go in one round trip; elsewhere (SQLite, or inside a test
     transaction) the statement runs plainly. Returns the first row of the statement, if any.
     """
