@@ -70,3 +70,17 @@ def test_change_pages_open_for_every_model(admin_client, partner, store, now):
         )
         response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 200, url
+
+
+def test_a_purchase_page_shows_the_balance_it_left(admin_client, partner, now):
+    member = make_member(now=now)
+    adjust_points(member_id=member.pk, points=777, reason="gift", staff=None, now=now)
+    result = record_purchase(
+        member_id=member.pk, partner=partner, external_id="P-1", amount="1000.00", now=now
+    )
+    url = reverse("admin:loyalty_purchase_change", args=[result.purchase.pk])
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Points available after" in page
+    assert f'<div class="readonly">{result.account.available}</div>' in page
+    ru = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Доступно баллов после покупки" in ru
