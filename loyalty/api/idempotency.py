@@ -29,6 +29,7 @@ from django.db import DatabaseError, connection
 from config.db import hot_cursor
 from loyalty.api.errors import IdempotencyKeyRequired, IdempotencyKeyReused, RequestInProgress
 from loyalty.models import IdempotencyRecord, Partner
+from loyalty.services.ledger import Prelude
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY_LENGTH = 255
@@ -166,14 +167,14 @@ class Replay(Exception):
 
 # The advisory lock's key: a 64-bit hash of the key, seeded with the partner. Two keys in flight
 # at the same moment that hash alike would only make one of them wait for a retry (409).
-_LOCK_AND_INSERT_SQL = (
-    "WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtextextended(%s, %s)) AS got), "  # noqa: S608
+_TAKE_CTES = (
+    "l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtextextended(%s, %s)) AS got), "  # noqa: S608
     f"c AS (INSERT INTO {_TABLE} "
     "(partner_id, key, request_hash, created_at, response_status, completed_at) "
     "SELECT %s, %s, %s, %s, %s, %s FROM l WHERE l.got "
-    "ON CONFLICT (partner_id, key) DO NOTHING RETURNING id) "
-    "SELECT l.got, c.id FROM l LEFT JOIN c ON true"
+    "ON CONFLICT (partner_id, key) DO NOTHING RETURNING id)"
 )
+_TAKE_SELECT = "SELECT l.got AS got, c.id AS record_id FROM l LEFT JOIN c ON true"
 _INSERT_SQL = (
     f"INSERT INTO {_TABLE} "  # noqa: S608
     "(partner_id, key, request_hash, created_at, response_status, completed_at) "
@@ -185,10 +186,11 @@ _INSERT_SQL = (
 class KeyGuard:
     """An Idempotency-Key held inside the work's own transaction (see the module's doc).
 
-    The service calls `enter()` first thing in its transaction. The key's record is written
-    there already as answered with `status`, with no body: it commits only with the work, whose
-    own rows are the answer (a replay reads them back). A domain error that rolled the work
-    back goes to `store_apart()`.
+    The key is taken first thing in the transaction — by `enter()`, or as the `prelude()` of
+    the statement that locks the member's account (loyalty.services.ledger.Prelude). The key's
+    record is written there already as answered with `status`, with no body: it commits only
+    with the work, whose own rows are the answer (a replay reads them back). A domain error that
+    rolled the work back goes to `store_apart()`.
     """
 
     partner_id: int
@@ -199,29 +201,46 @@ class KeyGuard:
     record_id: int | None = None
     taken_over: bool = False  # a crashed request's record: the work may already be done
 
+    def _take_params(self) -> list:
+        key, partner_id, now = self.key, self.partner_id, self.now
+        return [key, partner_id, partner_id, key, self.fingerprint, now, self.status, now]
+
+    def prelude(self) -> Prelude:
+        """The key taken in the same statement as the account lock, which is then not taken
+        if another request holds the key."""
+        return Prelude(
+            ctes=_TAKE_CTES,
+            select=_TAKE_SELECT,
+            width=2,
+            proceed="got",
+            params=self._take_params(),
+            done=self._taken,
+            alone=self.enter,
+        )
+
     def enter(self) -> None:
         """Take the key for this transaction. Raises Replay (its answer), IdempotencyKeyReused
         (other body) or RequestInProgress (held by a running request)."""
-        key, partner_id, now = self.key, self.partner_id, self.now
         if connection.vendor == "postgresql":
             with hot_cursor() as cursor:
-                cursor.execute(
-                    _LOCK_AND_INSERT_SQL,
-                    [key, partner_id, partner_id, key, self.fingerprint, now, self.status, now],
-                )
-                got, self.record_id = cursor.fetchone()
-            if not got:
-                raise RequestInProgress()
-        else:  # SQLite: write transactions are serial (IMMEDIATE); nobody else holds the key
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    _INSERT_SQL, [partner_id, key, self.fingerprint, now, self.status, now]
-                )
-                row = cursor.fetchone()
-            self.record_id = row[0] if row else None
+                cursor.execute(f"WITH {_TAKE_CTES} {_TAKE_SELECT}", self._take_params())
+                self._taken(cursor.fetchone())
+            return
+        # SQLite: write transactions are serial (IMMEDIATE); nobody else holds the key.
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_SQL, self._take_params()[2:])
+            row = cursor.fetchone()
+        self._taken((True, row[0] if row else None))
+
+    def _taken(self, row: tuple) -> None:
+        got, self.record_id = row
+        if not got:
+            raise RequestInProgress()
         if self.record_id is not None:
             return
-        found = _existing(partner_id=partner_id, key=key, fingerprint=self.fingerprint, now=now)
+        found = _existing(
+            partner_id=self.partner_id, key=self.key, fingerprint=self.fingerprint, now=self.now
+        )
         if found is None:  # deleted as too old a moment ago: it is the key's first use again
             return self.enter()
         if found.is_replay:
@@ -229,7 +248,7 @@ class KeyGuard:
         # A crashed request's record, taken over: answered as this work's, if it commits.
         self.record_id, self.taken_over = found.record_id, True
         IdempotencyRecord.objects.filter(pk=self.record_id).update(
-            response_status=self.status, completed_at=now
+            response_status=self.status, completed_at=self.now
         )
 
     def store_apart(self, status: int, body: dict, *, now: dt.datetime) -> tuple[int, dict | None]:

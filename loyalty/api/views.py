@@ -107,7 +107,7 @@ def idempotent(request, work, *, required: bool = True) -> Response:
 
 def idempotent_in_transaction(request, work, answer_of) -> Response:
     """Run `work(guard)` → (status, body) at most once per Idempotency-Key, the key held by a
-    `KeyGuard` inside the work's own transaction (`work` passes `guard.enter` to its service).
+    `KeyGuard` inside the work's own transaction (`work` gives `guard.prelude()` to its service).
     A success's answer is its own rows: `answer_of(key)` reads it back for a replay. Domain
     errors are answers too: stored and replayed."""
     guard = idempotency.KeyGuard(
@@ -402,7 +402,7 @@ class PurchaseCreateView(PartnerView):
                     store=_store(data.get("store_id")),
                     occurred_at=data.get("occurred_at"),
                     idempotency_key=guard.key,
-                    on_begin=guard.enter,
+                    prelude=guard.prelude(),
                 )
             except PurchaseExists as exc:
                 if guard.taken_over and exc.extra.get("idempotency_key") == guard.key:

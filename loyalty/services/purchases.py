@@ -1,7 +1,6 @@
 """Quoting and recording purchases: redeem points on a check, then earn on the money paid."""
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -16,7 +15,7 @@ from loyalty.errors import InsufficientPoints, InvalidCheck, PurchaseExists, Red
 from loyalty.models import Account, LedgerEntry, Partner, PointLot, Program, Purchase
 from loyalty.money import floor_points, from_kopecks, split_proportionally, to_kopecks
 from loyalty.services.checks import CheckLine, build_check
-from loyalty.services.ledger import LedgerTransaction, lock_account
+from loyalty.services.ledger import LedgerTransaction, Prelude, lock_account
 from loyalty.services.program import get_program, get_tier
 from loyalty.services.tiers import upgrade_if_qualified
 
@@ -185,13 +184,14 @@ def record_purchase(
     occurred_at: dt.datetime | None = None,
     cashier=None,
     idempotency_key: str = "",
-    on_begin: Callable[[], None] | None = None,
+    prelude: Prelude | None = None,
 ) -> PurchaseResult:
     """Record a check: redeem points (at most the program's share and the balance), then earn
     on the money paid at the member's tier rate, rounded down — one transaction.
 
-    `on_begin()` runs first inside that transaction: the API takes its Idempotency-Key there,
-    so the key's record commits with the purchase or not at all (loyalty/api/idempotency.py).
+    A `prelude` runs first inside that transaction, with the account lock (see `lock_account`):
+    the API takes its Idempotency-Key there, so the key's record commits with the purchase or
+    not at all (loyalty/api/idempotency.py).
     The purchase keeps the balance it left (`available_after`, `pending_after`), so its answer
     can be given again exactly.
 
@@ -219,9 +219,7 @@ def record_purchase(
     program = get_program()
     try:
         with transaction.atomic(durable=True):
-            if on_begin is not None:
-                on_begin()
-            account = lock_account(member_id)
+            account = lock_account(member_id, prelude=prelude)
             # Without redemption no lot gives points: only the due ones are read (to settle).
             ledger = LedgerTransaction(
                 account,

@@ -102,10 +102,10 @@ def test_a_key_held_by_a_running_purchase_is_409_at_once_and_then_replayed(setup
     inside, finish = threading.Event(), threading.Event()
     import loyalty.api.idempotency as idempotency
 
-    enter = idempotency.KeyGuard.enter
+    taken = idempotency.KeyGuard._taken
 
-    def enter_and_wait(guard):
-        enter(guard)
+    def take_and_wait(guard, row):
+        taken(guard, row)
         inside.set()
         assert finish.wait(timeout=10)
 
@@ -117,17 +117,17 @@ def test_a_key_held_by_a_running_purchase_is_409_at_once_and_then_replayed(setup
         finally:
             connection.close()
 
-    idempotency.KeyGuard.enter = enter_and_wait
+    idempotency.KeyGuard._taken = take_and_wait
     try:
         thread = threading.Thread(target=first)
         thread.start()
         assert inside.wait(timeout=10)
-        idempotency.KeyGuard.enter = enter
+        idempotency.KeyGuard._taken = taken
         retry = ApiClient(key).post("/api/v1/purchases", body, idempotency_key="held")
         assert retry.status_code == 409 and retry.json()["code"] == "request_in_progress"
         assert not IdempotencyRecord.objects.exists()  # uncommitted: nothing left by a crash
     finally:
-        idempotency.KeyGuard.enter = enter
+        idempotency.KeyGuard._taken = taken
         finish.set()
         thread.join(timeout=30)
     assert results[0].status_code == 201

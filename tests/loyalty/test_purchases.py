@@ -11,6 +11,7 @@ from customers.models import Member
 from loyalty.errors import InsufficientPoints, InvalidCheck, PurchaseExists, RedeemLimitExceeded
 from loyalty.models import LedgerEntry, PointLot, Purchase, PurchaseLine
 from loyalty.services import activate_due_points, burn_expired_points, quote_purchase
+from loyalty.services.ledger import Prelude
 from tests.loyalty.helpers import account, assert_ledger_ok, buy, days, give, set_program
 
 pytestmark = pytest.mark.django_db
@@ -214,15 +215,29 @@ def test_purchase_and_quote_statements_do_not_grow_with_lines_or_lots(
     assert_ledger_ok()
 
 
-def test_on_begin_runs_first_inside_the_purchase_transaction(member, partner, now):
+def test_a_prelude_runs_first_in_the_statement_that_locks_the_account(member, partner, now):
     give(member, 100, now)
     seen = []
 
-    def look():
-        seen.append((Purchase.objects.count(), connection.in_atomic_block))
+    def prelude(done):
+        return Prelude(
+            ctes="x AS (SELECT true AS go, (SELECT count(*) FROM loyalty_purchase) AS n)",
+            select="SELECT go, n FROM x",
+            width=2,
+            proceed="go",
+            params=[],
+            done=done,
+            alone=lambda: None,
+        )
 
-    result = buy(member, partner, now, "1000.00", redeem=50, on_begin=look)
-    assert seen == [(0, True)]
+    def look(row):
+        seen.append((row, connection.in_atomic_block))
+
+    with CaptureQueriesContext(connection) as queries:
+        result = buy(member, partner, now, "1000.00", redeem=50, prelude=prelude(look))
+    assert seen == [((True, 0), True)]
+    assert sum("FOR NO KEY UPDATE" in q["sql"] for q in queries) == 1
+    assert not any(q["sql"].startswith("SELECT go") for q in queries)  # no statement of its own
     purchase = Purchase.objects.get()
     # The balance it left, kept for its answer to be given again.
     assert (purchase.available_after, purchase.pending_after) == (
@@ -231,11 +246,11 @@ def test_on_begin_runs_first_inside_the_purchase_transaction(member, partner, no
     )
     assert purchase.available_after == 100 - 50 + 19
 
-    def fail():
+    def fail(row):
         raise RuntimeError("the caller's own write failed")
 
     with pytest.raises(RuntimeError):
-        buy(member, partner, now, "500.00", redeem=10, on_begin=fail)
+        buy(member, partner, now, "500.00", redeem=10, prelude=prelude(fail))
     assert Purchase.objects.count() == 1
     assert account(member).available == result.account.available
     assert_ledger_ok()
