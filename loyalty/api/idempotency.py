@@ -2,9 +2,10 @@
 
 Two ways to hold a key while its request runs, with the same answers to a client:
 
-- `KeyGuard` (purchases, the hot path): the key is taken inside the work's own transaction, as
-  its first statement — a transaction-level advisory lock on the key (a second request with the
-  key gets 409 `request_in_progress` instead of waiting) and the key's record inserted,
+- `KeyGuard` (purchases, the hot path): the key is taken inside the work's own transaction, in
+  its first statement (the one that locks the account, as its `prelude()`) — a
+  transaction-level advisory lock on the key (a second request with the key gets 409
+  `request_in_progress` instead of waiting) and the key's record inserted,
   uncommitted, as answered 201. The record and the purchase commit together or not at all: no
   separate transaction, no claim left behind by a crash, and no body to store — the purchase
   row (with the balance it left) is the answer, read back for a replay. A domain error rolls
