@@ -186,6 +186,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"MemberStatusEnum": "customers.models.Member.Status"},
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
+# How long a process may remember a verified API key at most; a change to a key or a partner
+# makes every process forget at once (loyalty/api/verified_keys.py). 0 = query on every request
+# (needed behind a transaction-pooling PgBouncer, where LISTEN does not work).
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=300)
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,7 +1,8 @@
 """Who is calling: a partner's API key (`Authorization: Api-Key <key>`), checked in one query.
 
 Keys are djangorestframework-api-key keys (SHA-512 of a high-entropy secret, compared in constant
-time), so checking one costs a single indexed read by prefix and a hash — nothing is cached.
+time), so checking one costs a single indexed read by prefix and a hash; a process remembers the
+keys it verified until the database says a key or partner changed (`verified_keys`).
 Keys that still carry an old slow password hash (created by djangorestframework-api-key < 2.0)
 are verified too but not upgraded here; make new keys instead.
 """
@@ -20,6 +21,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from config.db import hot_cursor
+from loyalty.api.verified_keys import verified_keys
 from loyalty.models import Partner, PartnerAPIKey
 
 SCHEME = "Api-Key"
@@ -72,9 +74,12 @@ class PartnerAPIKeyAuthentication(BaseAuthentication):
         invalid = exceptions.AuthenticationFailed(_("The API key is not valid."))
         if not dot or len(prefix) > 8 or len(key) > 200 or "\x00" in key:
             raise invalid
-        row = _find_key(prefix)
-        if row is None or not PartnerAPIKey.objects.key_generator.verify(key, row[2]):
-            raise invalid
+        row, token = verified_keys.get(prefix, key)
+        if row is None:
+            row = _find_key(prefix)
+            if row is None or not PartnerAPIKey.objects.key_generator.verify(key, row[2]):
+                raise invalid
+            verified_keys.remember(prefix, key, row, token)
         key_id, name, _hashed, expiry_date, partner_id, partner_name, is_active = row
         if expiry_date is not None and expiry_date < timezone.now():
             raise exceptions.AuthenticationFailed(_("The API key has expired."))

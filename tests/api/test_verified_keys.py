@@ -1,0 +1,138 @@
+"""A process remembers the keys it verified, and forgets them when PostgreSQL notifies a change.
+
+These tests commit (transaction=True): the memory is not used inside a transaction, and the
+notifications that make a process forget are sent at commit.
+"""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from loyalty.api.verified_keys import verified_keys
+from loyalty.models import Partner, PartnerAPIKey
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="LISTEN/NOTIFY"),
+]
+
+
+def elsewhere(work):
+    """Run `work` on a connection of its own, committed, as another process would."""
+    failure = []
+
+    def run():
+        try:
+            work()
+        except Exception as exc:  # pragma: no cover - re-raised below
+            failure.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+def prefix_of(key: str) -> str:
+    return key.split(".")[0]
+
+
+@pytest.fixture
+def warmed(api, member):
+    """The key verified once on an open connection (so remembered from the next request)."""
+    connection.ensure_connection()
+    assert api.get(f"/api/v1/members/{member.pk}").status_code == 200
+    assert api.get(f"/api/v1/members/{member.pk}").status_code == 200
+    return api
+
+
+def test_a_remembered_key_costs_no_query(warmed, member, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the member's summary only
+        assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 200
+
+
+def test_a_key_revoked_by_another_process_is_refused_at_once(warmed, api_key, member):
+    elsewhere(lambda: PartnerAPIKey.objects.filter(prefix=prefix_of(api_key)).update(revoked=True))
+    response = warmed.get(f"/api/v1/members/{member.pk}")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+
+
+def test_a_key_revoked_here_is_refused_at_once(warmed, api_key, member):
+    key = PartnerAPIKey.objects.get(prefix=prefix_of(api_key))
+    key.revoked = True
+    key.save()
+    assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 401
+
+
+def test_an_expiry_set_elsewhere_applies_at_once(warmed, api_key, member):
+    past = timezone.now() - dt.timedelta(minutes=1)
+    elsewhere(
+        lambda: PartnerAPIKey.objects.filter(prefix=prefix_of(api_key)).update(expiry_date=past)
+    )
+    assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 401
+
+
+def test_a_partner_deactivated_elsewhere_is_refused_at_once(warmed, partner, member):
+    elsewhere(lambda: Partner.objects.filter(pk=partner.pk).update(is_active=False))
+    assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 401
+
+
+def test_a_remembered_expiry_date_is_checked_on_every_request(warmed, member, monkeypatch):
+    prefix = next(iter(verified_keys.entries))
+    digest, stored_at, row = verified_keys.entries[prefix]
+    expired = (*row[:3], timezone.now() - dt.timedelta(seconds=1), *row[4:])
+    verified_keys.entries[prefix] = (digest, stored_at, expired)
+    response = warmed.get(f"/api/v1/members/{member.pk}")
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+def test_another_secret_with_a_remembered_prefix_is_refused(warmed, api_key, member):
+    from tests.api.conftest import ApiClient
+
+    forged = ApiClient(f"{prefix_of(api_key)}.{'x' * 32}")
+    assert forged.get(f"/api/v1/members/{member.pk}").status_code == 401
+
+
+def test_nothing_is_remembered_longer_than_the_setting(
+    warmed, member, settings, django_assert_num_queries
+):
+    settings.API_KEY_CACHE_SECONDS = 300
+    prefix = next(iter(verified_keys.entries))
+    digest, stored_at, row = verified_keys.entries[prefix]
+    verified_keys.entries[prefix] = (digest, stored_at - 301, row)
+    with django_assert_num_queries(2):  # the key again, then the summary
+        assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 200
+
+
+def test_zero_seconds_turns_the_memory_off(warmed, member, settings, django_assert_num_queries):
+    settings.API_KEY_CACHE_SECONDS = 0
+    with django_assert_num_queries(2):
+        assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 200
+
+
+def test_a_row_read_before_a_notification_is_not_remembered(warmed, api_key, member):
+    """A change that commits while the key's row is read: the row may predate it."""
+    prefix = prefix_of(api_key)
+    verified_keys.forget()
+    row, token = verified_keys.get(prefix, api_key)
+    assert row is None and token is not None
+    verified_keys.forget()  # what a notification read with the key's query does
+    verified_keys.remember(prefix, api_key, ("a row",), token)
+    assert prefix not in verified_keys.entries
+
+
+def test_a_new_connection_starts_with_an_empty_memory(warmed, member, django_assert_num_queries):
+    connection.close()
+    connection.ensure_connection()
+    with django_assert_num_queries(2):
+        assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 200
+    with django_assert_num_queries(1):
+        assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 200
