@@ -7,10 +7,15 @@ and writes everything in a constant number of statements: one UPDATE of the touc
 INSERT of new lots, one INSERT of entries and one UPDATE of the account.
 
 The account row lock guards its lots too: every writer of lots (this class, and the activation
-and burn jobs in schedules.py) locks the owning account first. So on PostgreSQL the lots are
-read, in a statement of their own after the lock (a fresh snapshot that sees what the previous
-holder of the lock committed), but not row-locked themselves: a row lock on every live lot cost
-a heap write and a WAL record per lot on every purchase (docs/PERFORMANCE.md).
+and burn jobs in schedules.py) locks the owning account first, and updates the account row in
+the same transaction. So on PostgreSQL the lots are not row-locked themselves (a row lock on
+every live lot cost a heap write and a WAL record per lot on every purchase,
+docs/PERFORMANCE.md), and they are read after the lock: in a statement of their own (a fresh
+snapshot that sees what the previous holder of the lock committed) — or, for a purchase, in the
+statement that takes the lock (`lock_account_and_lots`), whose snapshot predates the lock: those
+lots are used only when the account row it locked is the very version that snapshot sees (same
+`xmin`). Any holder of the lock that committed after the snapshot updated the row, so a lock
+that had to wait for one shows up as another version, and then the lots are read again.
 """
 
 import datetime as dt
@@ -87,17 +92,57 @@ def _lock_with_prelude_sql(ctes: str, select: str, proceed: str) -> str:
     )
 
 
+@functools.cache
+def _lock_and_lots_sql(ctes: str, select: str, proceed: str, due: bool) -> str:
+    """The account locked (after the prelude, if any), whether the locked row is the version
+    the statement's snapshot sees, and the live (or due) lots of that snapshot: one row per lot,
+    or one with no lot."""
+    lock = _LOCK_ACCOUNT_SQL.replace(" FROM ", ", a.xmin AS locked_xmin FROM ", 1)
+    if proceed:
+        lock = lock.replace(
+            "WHERE a.member_id = %s",
+            f"WHERE a.member_id = %s AND (SELECT {proceed} FROM pre)",  # noqa: S608
+        )
+    lots = _LIVE_LOTS_SQL.format(due=_DUE if due else "", extra="").replace(
+        " ORDER BY l.expires_at, l.id", " AND EXISTS (SELECT FROM acc)"
+    )
+    head = f"WITH {ctes}, pre AS MATERIALIZED ({select}), " if ctes else "WITH "
+    columns = "pre.*, acc.*" if ctes else "acc.*"
+    return (
+        f"{head}acc AS MATERIALIZED ({lock}), "  # noqa: S608
+        f"seen AS MATERIALIZED (SELECT a.xmin FROM {Account._meta.db_table} a "
+        "WHERE a.member_id = %s), "
+        f"lots AS MATERIALIZED ({lots}) "
+        f"SELECT {columns}, acc.locked_xmin = seen.xmin, lots.* FROM "
+        f"{'pre LEFT JOIN acc ON true' if ctes else '(SELECT) AS one LEFT JOIN acc ON true'} "
+        "LEFT JOIN seen ON true LEFT JOIN lots ON true ORDER BY lots.expires_at, lots.id"
+    )
+
+
+def _account_of(row: Sequence) -> Account:
+    split, end = len(_ACCOUNT_NAMES), len(_ACCOUNT_NAMES) + len(_MEMBER_NAMES)
+    account = Account.from_db(connection.alias, _ACCOUNT_NAMES, row[:split])
+    member = Member.from_db(connection.alias, _MEMBER_NAMES, row[split:end])
+    Account.member.field.set_cached_value(account, member)
+    return account
+
+
+def _int_or_none(member_id) -> int | None:
+    try:
+        return int(member_id)  # as the ORM's lookup would
+    except (ValueError, TypeError):
+        return None
+
+
 def lock_account(member_id: int, *, prelude: Prelude | None = None) -> Account:
     """Lock and return the member's account (with the member row), or MemberNotFound."""
     if connection.vendor == "postgresql":
         # Plain SQL: the ORM's compilation of this query cost more than the query itself; a
         # prepared statement (hot_cursor) saves its parsing and planning too.
-        try:
-            member_id = int(member_id)  # as the ORM's lookup would
-        except (ValueError, TypeError) as exc:
-            if prelude is None:
-                raise MemberNotFound() from exc
-            member_id = None  # the prelude still runs, and has its say first
+        member_id = _int_or_none(member_id)
+        if member_id is None and prelude is None:
+            raise MemberNotFound()
+        # (With a prelude and no valid id, the prelude still runs and has its say first.)
         if prelude is None:
             sql, params, skip = _LOCK_ACCOUNT_SQL, [member_id], 0
         else:
@@ -111,11 +156,7 @@ def lock_account(member_id: int, *, prelude: Prelude | None = None) -> Account:
             row = row[skip:] if row[skip] is not None else None
         if row is None:
             raise MemberNotFound()
-        split = len(_ACCOUNT_NAMES)
-        account = Account.from_db(connection.alias, _ACCOUNT_NAMES, row[:split])
-        member = Member.from_db(connection.alias, _MEMBER_NAMES, row[split:])
-        Account.member.field.set_cached_value(account, member)
-        return account
+        return _account_of(row)
     if prelude is not None:
         prelude.alone()
     try:
@@ -126,6 +167,46 @@ def lock_account(member_id: int, *, prelude: Prelude | None = None) -> Account:
         )
     except (Account.DoesNotExist, ValueError, TypeError) as exc:
         raise MemberNotFound() from exc
+
+
+def lock_account_and_lots(
+    member_id: int, *, due_at: dt.datetime | None, prelude: Prelude | None = None
+) -> tuple[Account, list[PointLot] | None]:
+    """`lock_account`, and on PostgreSQL the account's live lots (only those due to settle at
+    `due_at`, when given) read in the same statement — or None when they must be read again
+    after the lock (see the module docstring); give them to `LedgerTransaction(lots=…)`."""
+    if connection.vendor != "postgresql":
+        return lock_account(member_id, prelude=prelude), None
+    member_id = _int_or_none(member_id)
+    if member_id is None and prelude is None:
+        raise MemberNotFound()
+    due = due_at is not None
+    if prelude is None:
+        sql = _lock_and_lots_sql("", "", "", due)
+        params, skip = [], 0
+    else:
+        sql = _lock_and_lots_sql(prelude.ctes, prelude.select, prelude.proceed, due)
+        params, skip = list(prelude.params), prelude.width
+    params += [member_id, member_id, member_id]
+    if due:
+        params += [due_at, due_at]
+    with hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    first = rows[0]
+    if prelude is not None:
+        prelude.done(first[:skip])
+    if first[skip] is None:
+        raise MemberNotFound()
+    width = len(_ACCOUNT_NAMES) + len(_MEMBER_NAMES)
+    account = _account_of(first[skip : skip + width])
+    if not first[skip + width + 1]:  # the lock found a newer version of the account row
+        return account, None
+    start = skip + width + 2
+    if first[start] is None:  # no lot
+        return account, []
+    alias = connection.alias
+    return account, [PointLot.from_db(alias, _LOT_NAMES, row[start:]) for row in rows]
 
 
 class LedgerTransaction:
@@ -140,11 +221,13 @@ class LedgerTransaction:
         require_active: bool = True,
         extra_lot_ids: Iterable[int] = (),
         due_only: bool = False,
+        lots: list[PointLot] | None = None,
         **links,
     ):
         """`due_only`: read only the lots there is something to settle on (for an operation
         that takes no points out of lots, e.g. a purchase that redeems nothing); then
-        spendable_lots(), lot() and spend() are not available."""
+        spendable_lots(), lot() and spend() are not available. `lots`: the lots
+        `lock_account_and_lots` read (with the same `due_only`), instead of reading them."""
         if require_active and not account.member.is_active:
             raise MemberBlocked()
         self.account = account
@@ -156,17 +239,21 @@ class LedgerTransaction:
         self._dirty: dict[int, PointLot] = {}
         self._due_only = due_only
         extra = list(extra_lot_ids)
-        if connection.vendor == "postgresql":
-            self.lots: list[PointLot] = _read_lots(account.pk, extra, now if due_only else None)
+        if lots is not None and not extra:
+            self.lots: list[PointLot] = lots
             self._settle()
             return
-        lots = PointLot.objects.filter(account=account, remaining__gt=0)
+        if connection.vendor == "postgresql":
+            self.lots = _read_lots(account.pk, extra, now if due_only else None)
+            self._settle()
+            return
+        query = PointLot.objects.filter(account=account, remaining__gt=0)
         if due_only:
             due = Q(expires_at__lte=now) | Q(is_pending=True, available_at__lte=now)
-            lots = lots.filter(due)
+            query = query.filter(due)
         if extra:
-            lots = lots | PointLot.objects.filter(id__in=extra)
-        self.lots: list[PointLot] = list(lots.order_by("expires_at", "id"))
+            query = query | PointLot.objects.filter(id__in=extra)
+        self.lots = list(query.order_by("expires_at", "id"))
         self._settle()
 
     # --- reading -------------------------------------------------------------------------

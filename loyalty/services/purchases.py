@@ -15,7 +15,7 @@ from loyalty.errors import InsufficientPoints, InvalidCheck, PurchaseExists, Red
 from loyalty.models import Account, LedgerEntry, Partner, PointLot, Program, Purchase
 from loyalty.money import floor_points, from_kopecks, split_proportionally, to_kopecks
 from loyalty.services.checks import CheckLine, build_check
-from loyalty.services.ledger import LedgerTransaction, Prelude, lock_account
+from loyalty.services.ledger import LedgerTransaction, Prelude, lock_account_and_lots
 from loyalty.services.program import get_program, get_tier
 from loyalty.services.tiers import upgrade_if_qualified
 
@@ -219,15 +219,19 @@ def record_purchase(
     program = get_program()
     try:
         with transaction.atomic(durable=True):
-            account = lock_account(member_id, prelude=prelude)
             # Without redemption no lot gives points: only the due ones are read (to settle).
+            due_only = redeem_points == 0
+            account, lots = lock_account_and_lots(
+                member_id, due_at=now if due_only else None, prelude=prelude
+            )
             ledger = LedgerTransaction(
                 account,
                 program=program,
                 now=now,
                 partner=partner,
                 staff=cashier,
-                due_only=redeem_points == 0,
+                due_only=due_only,
+                lots=lots,
             )
             if redeem_points == 0:
                 _check_redeem(redeem_points, 0, 0)

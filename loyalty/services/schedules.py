@@ -4,8 +4,8 @@ Both walk the due lots in batches in account order: pick the next accounts that 
 lock those accounts (in member order), then lock all their due lots (by expiry and id) — the
 same order every points service locks in — apply the rule to each lot in Python, and write the
 batch in a constant number of statements: one UPDATE of the lots, one INSERT of the entries,
-one UPDATE of the balances (on PostgreSQL as set operations over arrays; on SQLite, which the
-demo runs on, through the ORM's bulk operations).
+one UPDATE of every account whose lots changed (on PostgreSQL as set operations over arrays;
+on SQLite, which the demo runs on, through the ORM's bulk operations).
 
 Memory stays constant (one batch at a time). A second or concurrent run waits for the account
 locks, then finds the lots no longer due and does nothing; a run after days of downtime
@@ -125,10 +125,12 @@ def _run(
             )
             if not lots:
                 continue
-            before = {pk: tuple(b) for pk, b in balances.items()}
             entries = [e for e in (rule(lot, balances[lot[1]]) for lot in lots) if e is not None]
-            changed = {pk: b for pk, b in balances.items() if tuple(b) != before[pk]}
-            write(kind, [lot[0] for lot in lots], lot_changes, entries, changed, now)
+            # Every account whose lots change is written, even with its balance unchanged (a
+            # pending lot of 0 points activated): a purchase that read the lots in the
+            # statement that locked the account relies on it (loyalty/services/ledger.py).
+            touched = {lot[1]: balances[lot[1]] for lot in lots}
+            write(kind, [lot[0] for lot in lots], lot_changes, entries, touched, now)
             done += len(lots)
 
 

@@ -76,3 +76,59 @@ def test_purchase_refund_adjustment_and_beats_at_once_keep_every_invariant(membe
     expired = LedgerEntry.objects.filter(account_id=member.pk, kind="expire")
     assert list(expired.values_list("points", flat=True)) == [-58]
     assert_ledger_ok()
+
+
+def test_a_purchase_that_waited_for_the_lock_spends_what_the_holder_committed(
+    member, partner, now, monkeypatch
+):
+    """The purchase reads the lots in the statement that takes the lock, whose snapshot is
+    older than the lock: here the holder adds the very points the purchase redeems."""
+    import time
+
+    from loyalty.services.ledger import LedgerTransaction
+
+    holding, release = threading.Event(), threading.Event()
+    flush = LedgerTransaction.flush
+
+    def flush_then_hold(self, **kwargs):
+        flush(self, **kwargs)
+        if threading.current_thread().name == "holder":
+            holding.set()
+            release.wait(10)
+
+    monkeypatch.setattr(LedgerTransaction, "flush", flush_then_hold)
+    outcomes = {}
+
+    def run(name, job):
+        try:
+            outcomes[name] = job()
+        except Exception as exc:  # asserted below
+            outcomes[name] = exc
+        finally:
+            connection.close()
+
+    holder = threading.Thread(
+        target=run, args=("holder", lambda: give(member, 100, now)), name="holder"
+    )
+    holder.start()
+    assert holding.wait(10)
+    buyer = threading.Thread(
+        target=run, args=("buyer", lambda: buy(member, partner, now, "1000", redeem=100))
+    )
+    buyer.start()
+    with connection.cursor() as cursor:  # the buyer waits for the account lock
+        for _ in range(500):
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("the purchase never waited for the lock")
+    release.set()
+    holder.join(10)
+    buyer.join(10)
+    assert not isinstance(outcomes["buyer"], Exception), outcomes
+    assert outcomes["buyer"].purchase.redeemed_points == 100
+    # The 100 given, the 100 redeemed; what the purchase earned is all that is left.
+    assert account(member).available == outcomes["buyer"].purchase.earned_points
+    assert_ledger_ok()

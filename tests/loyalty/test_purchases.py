@@ -186,7 +186,7 @@ def _count_queries(fn) -> int:
     return len(ctx.captured_queries)
 
 
-PURCHASE_BUDGET = 5  # savepoint pair of the test transaction, account, lots, one write
+PURCHASE_BUDGET = 4  # savepoint pair of the test transaction, account with its lots, one write
 QUOTE_BUDGET = 1
 
 
