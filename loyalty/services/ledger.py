@@ -444,7 +444,7 @@ class LedgerTransaction:
                 [PurchaseLine(purchase=purchase, **values) for values in lines]
             )
         if self._dirty:
-            _update_lots(list(self._dirty.values()))
+            PointLot.objects.bulk_update(list(self._dirty.values()), ["remaining", "is_pending"])
         if self.new_lots:
             PointLot.objects.bulk_create(self.new_lots)
         if self.entries:
@@ -472,22 +472,3 @@ def _read_lots(account_id: int, extra: list[int], due_at: dt.datetime | None) ->
         rows = cursor.fetchall()
     alias = connection.alias
     return [_loaded(PointLot, _LOT_NAMES, row, alias) for row in rows]
-
-
-def _update_lots(lots: list[PointLot]) -> None:
-    """Write the lots' remaining points and pending flags in one statement."""
-    if connection.vendor != "postgresql":
-        PointLot.objects.bulk_update(lots, ["remaining", "is_pending"])
-        return
-    # One UPDATE … FROM unnest(…): cheaper to build and to plan than the ORM's CASE WHEN.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {PointLot._meta.db_table} AS l SET remaining = t.r, is_pending = t.p "  # noqa: S608
-            "FROM unnest(%s::bigint[], %s::integer[], %s::boolean[]) AS t(id, r, p) "
-            "WHERE l.id = t.id",
-            [
-                [lot.pk for lot in lots],
-                [lot.remaining for lot in lots],
-                [lot.is_pending for lot in lots],
-            ],
-        )

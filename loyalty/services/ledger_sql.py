@@ -33,7 +33,7 @@ from loyalty.models import Account, LedgerEntry, PointLot, Purchase, PurchaseLin
 def write_all(ledger, purchase: Purchase | None, lines: Sequence[dict]) -> None:
     """Everything in one data-modifying statement (no ORM compilation). `lines` are the
     purchase's lines as PurchaseLine field values, as LedgerTransaction.flush() takes them."""
-    params: list[str] = []
+    params: list = []
     if purchase is not None:
         params.append(_encode(_PURCHASE_ROW(purchase)))
         if lines:
@@ -41,6 +41,7 @@ def write_all(ledger, purchase: Purchase | None, lines: Sequence[dict]) -> None:
     dirty = ledger._dirty
     if dirty:
         params.append(_encode([(lot.pk, lot.remaining, lot.is_pending) for lot in dirty.values()]))
+        params.append(list(dirty))
     new_lots = ledger.new_lots
     if new_lots:
         params.append(
@@ -231,7 +232,11 @@ _DIRTY_LOTS_CTE = (
     f"u AS (UPDATE {PointLot._meta.db_table} AS l SET "  # noqa: S608
     f"{_LOT_REMAINING.column} = {_value(1, _pg_type(_LOT_REMAINING))}, "
     f"{_LOT_PENDING.column} = {_value(2, _pg_type(_LOT_PENDING))} "
-    f"FROM {_ROWS} WHERE l.{_LOT_ID.column} = {_value(0, _pg_type(_LOT_ID))})"
+    f"FROM {_ROWS} WHERE l.{_LOT_ID.column} = {_value(0, _pg_type(_LOT_ID))} "
+    # The ids again, as an array: a prepared statement's generic plan estimates a JSON array
+    # at 100 rows and joined it to every lot in the table (a sequential scan per purchase
+    # that redeemed, growing with the table); `= ANY(ids)` is found through the primary key.
+    f"AND l.{_LOT_ID.column} = ANY(%s::bigint[]))"
 )
 
 # New lots get their ids first, in order (nextval() over the rows in array order), so the

@@ -151,3 +151,36 @@ def test_a_refused_duplicate_leaves_the_connection_usable(member, partner, now):
     buy(member, partner, now, "100", redeem=1, external_id="D-3")
     assert account(member).available == 500 - 4 * 1 + 4 * 1  # 1 redeemed, 1 earned on 99 ₽
     assert_ledger_ok()
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="plans of prepared statements")
+def test_a_redeeming_purchase_finds_the_lots_it_spends_by_key_not_by_scanning_them(
+    member, partner, now
+):
+    """Prepared statements run generic plans, which estimate a JSON array at 100 rows: the
+    lots' UPDATE once joined them to a sequential scan of every lot in the table."""
+    from tests.factories import make_member
+
+    other = make_member(now=now, phone="+79990001122")
+    with connection.cursor() as cursor:  # a table of many lots (another member's)
+        cursor.execute(
+            "INSERT INTO loyalty_pointlot (account_id, source, points, remaining, is_pending,"
+            " available_at, expires_at, created_at) SELECT %s, 'adjust', 1, 1, false, %s, %s, %s"
+            " FROM generate_series(1, 20000)",
+            [other.pk, now, now + days(180), now],
+        )
+    give(member, 1000, now)
+    for i in range(3):  # prepared from the second use on
+        buy(member, partner, now, "1000", redeem=10, external_id=f"warm-{i}")
+
+    def lot_scans():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'loyalty_pointlot'"
+            )
+            return cursor.fetchone()[0]
+
+    before = lot_scans()
+    result = buy(member, partner, now, "1000", redeem=10, external_id="measured")
+    assert result.purchase.redeemed_points == 10
+    assert lot_scans() == before
