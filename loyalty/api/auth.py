@@ -63,6 +63,10 @@ def _find_key(prefix: str) -> tuple | None:
         return cursor.fetchone()
 
 
+def _invalid() -> exceptions.AuthenticationFailed:
+    return exceptions.AuthenticationFailed(_("The API key is not valid."))
+
+
 class PartnerAPIKeyAuthentication(BaseAuthentication):
     """`request.user` becomes the partner, `request.auth` the key."""
 
@@ -71,14 +75,13 @@ class PartnerAPIKeyAuthentication(BaseAuthentication):
         if key is None:
             return None
         prefix, dot, _secret = key.partition(".")
-        invalid = exceptions.AuthenticationFailed(_("The API key is not valid."))
         if not dot or len(prefix) > 8 or len(key) > 200 or "\x00" in key:
-            raise invalid
+            raise _invalid()
         row, token = verified_keys.get(prefix, key)
         if row is None:
             row = _find_key(prefix)
             if row is None or not PartnerAPIKey.objects.key_generator.verify(key, row[2]):
-                raise invalid
+                raise _invalid()
             verified_keys.remember(prefix, key, row, token)
         key_id, name, _hashed, expiry_date, partner_id, partner_name, is_active = row
         if expiry_date is not None and expiry_date < timezone.now():
