@@ -104,7 +104,8 @@ class IsPartner(BasePermission):
 class PartnerKeyThrottle(BaseThrottle):
     """At most N requests per key per window (`DEFAULT_THROTTLE_RATES["partner_key"]`).
 
-    A fixed-window counter in the Django cache: two cache calls per request, no history list.
+    A fixed-window counter in the Django cache: one cache call per request (two for the first
+    of a window), no history list.
     With the default per-process cache each gunicorn worker counts alone; with a shared cache
     (CACHE_URL=redis://…) the limit is exact across workers.
     """
@@ -130,12 +131,17 @@ class PartnerKeyThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         cache_key = f"api-throttle:{request.auth.pk}:{period}:{window}"
-        cache.add(cache_key, 0, timeout=period + 1)
         try:
-            count = cache.incr(cache_key)
-        except ValueError:  # evicted between add and incr
-            cache.set(cache_key, 1, timeout=period + 1)
-            count = 1
+            count = cache.incr(cache_key)  # one cache call, once the window has begun
+        except ValueError:  # the window's first request (or the counter was evicted)
+            if cache.add(cache_key, 1, timeout=period + 1):
+                count = 1
+            else:  # another process began the window meanwhile
+                try:
+                    count = cache.incr(cache_key)
+                except ValueError:
+                    cache.set(cache_key, 1, timeout=period + 1)
+                    count = 1
         if count <= limit:
             return True
         self.wait_seconds = (window + 1) * period - now
