@@ -56,7 +56,7 @@ MIDDLEWARE = [
 API_PATH_PREFIX = "/api/"
 API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.api_locale",
     "config.middleware.content_length",
 ]
 

@@ -69,5 +69,7 @@ def test_site_requests_keep_the_full_middleware(wsgi_app, db):
 
 def test_the_api_chain_is_the_site_chain_without_the_browser_parts():
     assert settings.API_PATH_PREFIX == "/api/"
-    own = {"config.middleware.content_length"}  # what CommonMiddleware would have set
+    # What CommonMiddleware would have set; LocaleMiddleware for paths without a language prefix.
+    own = {"config.middleware.content_length", "config.middleware.api_locale"}
     assert set(settings.API_MIDDLEWARE) - own <= set(settings.MIDDLEWARE)
+    assert "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE

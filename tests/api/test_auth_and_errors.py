@@ -134,3 +134,24 @@ def test_the_schema_and_the_docs_are_public(anonymous):
     # Swagger UI is served from our own static files (drf-spectacular-sidecar), not a CDN.
     assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs.content
     assert b"cdn.jsdelivr" not in docs.content
+
+
+@pytest.mark.parametrize(
+    ("accept", "language", "detail"),
+    [("en", "en", "The API key is not valid."), ("ru-RU,ru;q=0.9", "ru", None), ("", "ru", None)],
+)
+def test_messages_follow_accept_language_russian_by_default(member, accept, language, detail):
+    client = ApiClient("abc.def")
+    client.client = type(client.client)(HTTP_ACCEPT_LANGUAGE=accept)
+    from tests.api.conftest import APIClientHandler
+
+    client.client.handler = APIClientHandler(enforce_csrf_checks=False)
+    response = client.get(f"/api/v1/members/{member.pk}")
+    body = assert_error(response, 401, "authentication_failed")
+    assert response["Content-Language"] == language
+    assert "Accept-Language" in response["Vary"]
+    if detail is not None:
+        assert body["detail"] == detail
+    else:
+        assert body["detail"] != "The API key is not valid."
+        assert any("а" <= ch <= "я" for ch in body["detail"].lower())
