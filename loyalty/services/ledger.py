@@ -25,12 +25,12 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Q
-from django.db.models.base import ModelState
 
 from config.db import hot_cursor
 from customers.errors import MemberBlocked, MemberNotFound
 from customers.models import Member
 from loyalty.models import Account, LedgerEntry, PointLot, Program, Purchase, PurchaseLine
+from loyalty.services.instances import built, loaded
 from loyalty.services.ledger_sql import ACCOUNT_WRITTEN, write_all
 from loyalty.services.program import lot_available_at, lot_expiry
 
@@ -120,23 +120,11 @@ def _lock_and_lots_sql(ctes: str, select: str, proceed: str, due: bool) -> str:
     )
 
 
-def _loaded(model, names: list[str], values: Sequence, alias: str):
-    """What `model.from_db(alias, names, values)` gives for a full row, for a fraction of its
-    cost: the instance's attributes are set the way unpickling sets them, with no field
-    descriptor or init signal run (no receivers of those signals in this project, and
-    none may be added for these models)."""
-    instance = model.__new__(model)
-    instance.__dict__.update(zip(names, values))
-    state = instance._state = ModelState()
-    state.adding, state.db = False, alias
-    return instance
-
-
 def _account_of(row: Sequence) -> Account:
     split, end = len(_ACCOUNT_NAMES), len(_ACCOUNT_NAMES) + len(_MEMBER_NAMES)
     alias = connection.alias
-    account = _loaded(Account, _ACCOUNT_NAMES, row[:split], alias)
-    member = _loaded(Member, _MEMBER_NAMES, row[split:end], alias)
+    account = loaded(Account, _ACCOUNT_NAMES, row[:split], alias)
+    member = loaded(Member, _MEMBER_NAMES, row[split:end], alias)
     Account.member.field.set_cached_value(account, member)
     return account
 
@@ -220,7 +208,7 @@ def lock_account_and_lots(
     if first[start] is None:  # no lot
         return account, []
     alias = connection.alias
-    return account, [_loaded(PointLot, _LOT_NAMES, row[start:], alias) for row in rows]
+    return account, [loaded(PointLot, _LOT_NAMES, row[start:], alias) for row in rows]
 
 
 class LedgerTransaction:
@@ -292,7 +280,8 @@ class LedgerTransaction:
         # carry no purchase, refund, staff or reason of it.
         fields = {**self.links, **extra} if linked else extra
         self.entries.append(
-            LedgerEntry(
+            built(
+                LedgerEntry,
                 account=self.account,
                 kind=kind,
                 points=points,
@@ -404,7 +393,8 @@ class LedgerTransaction:
             return None
         available_at = available_at or lot_available_at(self.program, self.now)
         is_pending = available_at > self.now
-        lot = PointLot(
+        lot = built(
+            PointLot,
             account=self.account,
             source=source,
             points=credited,
@@ -471,4 +461,4 @@ def _read_lots(account_id: int, extra: list[int], due_at: dt.datetime | None) ->
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     alias = connection.alias
-    return [_loaded(PointLot, _LOT_NAMES, row, alias) for row in rows]
+    return [loaded(PointLot, _LOT_NAMES, row, alias) for row in rows]

@@ -15,6 +15,7 @@ from loyalty.errors import InsufficientPoints, InvalidCheck, PurchaseExists, Red
 from loyalty.models import Account, LedgerEntry, Partner, PointLot, Program, Purchase
 from loyalty.money import floor_points, from_kopecks, split_proportionally, to_kopecks
 from loyalty.services.checks import CheckLine, build_check
+from loyalty.services.instances import built
 from loyalty.services.ledger import LedgerTransaction, Prelude, lock_account_and_lots
 from loyalty.services.program import get_program, get_tier
 from loyalty.services.tiers import upgrade_if_qualified
@@ -242,7 +243,8 @@ def record_purchase(
             total = sum((line.amount for line in check), Decimal(0))
             tier = get_tier(account.tier_id)
             earn, base = earn_for(program, tier.rubles_per_point, total, discount)
-            purchase = Purchase(
+            purchase = built(
+                Purchase,
                 partner=partner,
                 store=store,
                 external_id=external_id,
