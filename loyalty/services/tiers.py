@@ -18,6 +18,7 @@ from django.db.models import DecimalField, F, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from config.db import hot_cursor
 from loyalty.errors import InvalidInput, TierConfigInvalid
 from loyalty.models import Account, Program, Purchase, Tier, TierChange
 from loyalty.money import add_months
@@ -86,12 +87,13 @@ def qualifying_spend(member_id: int, *, now: dt.datetime, program: Program | Non
         )["s"]
         return spend_value(total)
     start = window_start(program, now)
-    # Plain SQL: this runs on every purchase and member read, where the ORM's compilation of
-    # the aggregate cost more than the query itself. Same rule as qualifying_purchases().
+    # Plain SQL, prepared: this runs on a purchase of every member whose all-time spend passed
+    # the next threshold, where the ORM's compilation of the aggregate cost more than the query
+    # itself. Same rule as qualifying_purchases().
     sql, params = _SPEND_SQL, [member_id]
     if start is not None:
         sql, params = _SPEND_SQL_SINCE, [member_id, start]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, params)
         total = cursor.fetchone()[0]
     return spend_value(total)
