@@ -14,8 +14,9 @@ request (the remembered row has it), and nothing is remembered for longer than
 The memory is used only where the notifications can reach it: on PostgreSQL, with a persistent
 connection (CONN_MAX_AGE ≠ 0), outside a transaction (a request inside one — a test's, say —
 would not see a change committed meanwhile notified), and only as long as the connection that
-LISTENs is the one open; a new connection starts with an empty memory. Behind a
-transaction-pooling PgBouncer (where LISTEN does not work) set API_KEY_CACHE_SECONDS=0.
+LISTENs is the one open: the memory belongs to the connection (so to its thread, as Django's
+connections do), and a new connection starts with an empty one. Behind a transaction-pooling
+PgBouncer (where LISTEN does not work) set API_KEY_CACHE_SECONDS=0.
 """
 
 import hashlib
@@ -28,19 +29,25 @@ from django.db import DEFAULT_DB_ALIAS, connections
 CHANNEL = "kopilka_api_keys"
 
 
-class VerifiedKeys:
-    def __init__(self, using: str = DEFAULT_DB_ALIAS):
-        self.using = using
+class Memory:
+    """The keys verified on one psycopg connection, which LISTENs to CHANNEL."""
+
+    def __init__(self, raw):
+        self.raw = raw
         self.entries: dict[str, tuple[bytes, float, tuple]] = {}
-        self.listening = None  # the psycopg connection that LISTENs to CHANNEL
         self.generation = 0  # moves on with every notification
 
     def forget(self, *_args, **_kwargs) -> None:
         self.entries.clear()
         self.generation += 1
 
-    def _usable(self):
-        """The open psycopg connection when the memory may be used now, else None."""
+
+class VerifiedKeys:
+    def __init__(self, using: str = DEFAULT_DB_ALIAS):
+        self.using = using
+
+    def memory(self) -> Memory | None:
+        """The memory of the current connection, when it may be used now, else None."""
         seconds = settings.API_KEY_CACHE_SECONDS
         connection = connections[self.using]
         if not seconds or connection.vendor != "postgresql":
@@ -54,57 +61,59 @@ class VerifiedKeys:
 
         if raw.info.transaction_status != TransactionStatus.IDLE:
             return None
-        return raw
+        memory = getattr(connection, "verified_keys", None)
+        if memory is not None and memory.raw is raw:
+            return memory
+        # A new connection: listen before any key is read, so that no change committed after
+        # that read can go unnoticed.
+        try:
+            with raw.cursor() as cursor:
+                cursor.execute(f"LISTEN {CHANNEL}")
+        except Exception:  # a broken connection: the key's query will say so
+            return None
+        memory = Memory(raw)
+        # Notifications read while a statement runs go to the handler; those that arrive while
+        # none runs wait on the socket, read in get().
+        raw.add_notify_handler(memory.forget)
+        connection.verified_keys = memory
+        return memory
 
     def get(self, prefix: str, key: str) -> tuple[tuple | None, int | None]:
         """(the remembered row of a key, None) — or (None, a token) when the key must be
         queried: pass the token to `remember` with the row; or (None, None) when the memory
         cannot be used now."""
-        raw = self._usable()
-        if raw is None:
+        memory = self.memory()
+        if memory is None:
             return None, None
-        if raw is not self.listening:
-            # A new connection: listen before the key is read, so that no change committed
-            # after that read can go unnoticed.
-            self.forget()
-            try:
-                with raw.cursor() as cursor:
-                    cursor.execute(f"LISTEN {CHANNEL}")
-            except Exception:  # a broken connection: the key's query will say so
-                return None, None
-            # Notifications read while a statement runs go to the handler; those that arrive
-            # while none runs wait on the socket, read below.
-            raw.add_notify_handler(self.forget)
-            self.listening = raw
-            return None, self.generation
-        pgconn = raw.pgconn
+        pgconn = memory.raw.pgconn
         try:
             pgconn.consume_input()
-        except Exception:
-            self.forget()
+        except Exception:  # a broken connection: the key's query will say so
+            memory.forget()
             return None, None
         if pgconn.notifies() is not None:
             while pgconn.notifies() is not None:
                 pass
-            self.forget()
-            return None, self.generation
-        entry = self.entries.get(prefix)
+            memory.forget()
+            return None, memory.generation
+        entry = memory.entries.get(prefix)
         if entry is None:
-            return None, self.generation
+            return None, memory.generation
         digest, stored_at, row = entry
         if time.monotonic() - stored_at > settings.API_KEY_CACHE_SECONDS:
-            del self.entries[prefix]
-            return None, self.generation
+            del memory.entries[prefix]
+            return None, memory.generation
         if not hmac.compare_digest(digest, hashlib.sha512(key.encode()).digest()):
-            return None, self.generation
+            return None, memory.generation
         return row, None
 
     def remember(self, prefix: str, key: str, row: tuple, token: int | None) -> None:
         """Remember a key verified against the database, unless a notification came since
         `get` gave the token (the row may predate the change)."""
-        if token is None or token != self.generation:
+        memory = self.memory()
+        if token is None or memory is None or token != memory.generation:
             return
-        self.entries[prefix] = (hashlib.sha512(key.encode()).digest(), time.monotonic(), row)
+        memory.entries[prefix] = (hashlib.sha512(key.encode()).digest(), time.monotonic(), row)
 
 
 verified_keys = VerifiedKeys()

@@ -85,10 +85,10 @@ def test_a_partner_deactivated_elsewhere_is_refused_at_once(warmed, partner, mem
 
 
 def test_a_remembered_expiry_date_is_checked_on_every_request(warmed, member, monkeypatch):
-    prefix = next(iter(verified_keys.entries))
-    digest, stored_at, row = verified_keys.entries[prefix]
+    prefix = next(iter(verified_keys.memory().entries))
+    digest, stored_at, row = verified_keys.memory().entries[prefix]
     expired = (*row[:3], timezone.now() - dt.timedelta(seconds=1), *row[4:])
-    verified_keys.entries[prefix] = (digest, stored_at, expired)
+    verified_keys.memory().entries[prefix] = (digest, stored_at, expired)
     response = warmed.get(f"/api/v1/members/{member.pk}")
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]
@@ -105,9 +105,9 @@ def test_nothing_is_remembered_longer_than_the_setting(
     warmed, member, settings, django_assert_num_queries
 ):
     settings.API_KEY_CACHE_SECONDS = 300
-    prefix = next(iter(verified_keys.entries))
-    digest, stored_at, row = verified_keys.entries[prefix]
-    verified_keys.entries[prefix] = (digest, stored_at - 301, row)
+    prefix = next(iter(verified_keys.memory().entries))
+    digest, stored_at, row = verified_keys.memory().entries[prefix]
+    verified_keys.memory().entries[prefix] = (digest, stored_at - 301, row)
     with django_assert_num_queries(2):  # the key again, then the summary
         assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 200
 
@@ -121,12 +121,13 @@ def test_zero_seconds_turns_the_memory_off(warmed, member, settings, django_asse
 def test_a_row_read_before_a_notification_is_not_remembered(warmed, api_key, member):
     """A change that commits while the key's row is read: the row may predate it."""
     prefix = prefix_of(api_key)
-    verified_keys.forget()
+    memory = verified_keys.memory()
+    memory.forget()
     row, token = verified_keys.get(prefix, api_key)
     assert row is None and token is not None
-    verified_keys.forget()  # what a notification read with the key's query does
+    memory.forget()  # what a notification read with the key's query does
     verified_keys.remember(prefix, api_key, ("a row",), token)
-    assert prefix not in verified_keys.entries
+    assert prefix not in memory.entries
 
 
 def test_a_new_connection_starts_with_an_empty_memory(warmed, member, django_assert_num_queries):
@@ -135,4 +136,18 @@ def test_a_new_connection_starts_with_an_empty_memory(warmed, member, django_ass
     with django_assert_num_queries(2):
         assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 200
     with django_assert_num_queries(1):
+        assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 200
+
+
+def test_each_thread_keeps_its_own_memory(warmed, member, django_assert_num_queries):
+    """Threaded servers: every thread has its own connection, and its own memory."""
+    statuses = []
+
+    def other_thread():
+        for _ in range(3):
+            statuses.append(warmed.get(f"/api/v1/members/{member.pk}").status_code)
+
+    elsewhere(other_thread)
+    assert statuses == [200, 200, 200]
+    with django_assert_num_queries(1):  # this thread's memory is still there
         assert warmed.get(f"/api/v1/members/{member.pk}").status_code == 200
