@@ -1,4 +1,4 @@
-"""Load benchmark of the partner API: gunicorn (4 sync workers) + PostgreSQL, 8 clients.
+"""Load benchmark of the partner API: gunicorn (2 sync workers) + PostgreSQL, 8 clients.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kopilka_bench \
         .venv/bin/python bench/api_load.py --duration 10
