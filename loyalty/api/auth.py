@@ -1,4 +1,4 @@
-"""Who is calling: a partner's API key (`Authorization: Api-Key <key>`), checked in one query.
+"""Who is calling: a partner's API key (`Authorization: Api-Key <key>`), at most one query.
 
 Keys are djangorestframework-api-key keys (SHA-512 of a high-entropy secret, compared in constant
 time), so checking one costs a single indexed read by prefix and a hash; a process remembers the
