@@ -81,19 +81,6 @@ class Prelude:
 
 
 @functools.cache
-def _lock_with_prelude_sql(ctes: str, select: str, proceed: str) -> str:
-    # Formats in SQL written by the code (a Prelude's parts), never values.
-    lock = _LOCK_ACCOUNT_SQL.replace(
-        "WHERE a.member_id = %s",
-        f"WHERE a.member_id = %s AND (SELECT {proceed} FROM pre)",  # noqa: S608
-    )
-    return (
-        f"WITH {ctes}, pre AS MATERIALIZED ({select}), "  # noqa: S608
-        f"acc AS MATERIALIZED ({lock}) SELECT pre.*, acc.* FROM pre LEFT JOIN acc ON true"
-    )
-
-
-@functools.cache
 def _lock_and_lots_sql(ctes: str, select: str, proceed: str, due: bool) -> str:
     """The account locked (after the prelude, if any), whether the locked row is the version
     the statement's snapshot sees, and the live (or due) lots of that snapshot: one row per lot,
@@ -136,31 +123,20 @@ def _int_or_none(member_id) -> int | None:
         return None
 
 
-def lock_account(member_id: int, *, prelude: Prelude | None = None) -> Account:
+def lock_account(member_id: int) -> Account:
     """Lock and return the member's account (with the member row), or MemberNotFound."""
     if connection.vendor == "postgresql":
         # Plain SQL: the ORM's compilation of this query cost more than the query itself; a
         # prepared statement (hot_cursor) saves its parsing and planning too.
         member_id = _int_or_none(member_id)
-        if member_id is None and prelude is None:
+        if member_id is None:
             raise MemberNotFound()
-        # (With a prelude and no valid id, the prelude still runs and has its say first.)
-        if prelude is None:
-            sql, params, skip = _LOCK_ACCOUNT_SQL, [member_id], 0
-        else:
-            sql = _lock_with_prelude_sql(prelude.ctes, prelude.select, prelude.proceed)
-            params, skip = [*prelude.params, member_id], prelude.width
         with hot_cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(_LOCK_ACCOUNT_SQL, [member_id])
             row = cursor.fetchone()
-        if prelude is not None:
-            prelude.done(row[:skip])
-            row = row[skip:] if row[skip] is not None else None
         if row is None:
             raise MemberNotFound()
         return _account_of(row)
-    if prelude is not None:
-        prelude.alone()
     try:
         return (
             Account.objects.select_for_update(no_key=True, of=("self",))
@@ -174,14 +150,18 @@ def lock_account(member_id: int, *, prelude: Prelude | None = None) -> Account:
 def lock_account_and_lots(
     member_id: int, *, due_at: dt.datetime | None, prelude: Prelude | None = None
 ) -> tuple[Account, list[PointLot] | None]:
-    """`lock_account`, and on PostgreSQL the account's live lots (only those due to settle at
+    """`lock_account` after the `prelude`, if any (on PostgreSQL in the same statement, one
+    round trip less), and on PostgreSQL the account's live lots (only those due to settle at
     `due_at`, when given) read in the same statement — or None when they must be read again
     after the lock (see the module docstring); give them to `LedgerTransaction(lots=…)`."""
     if connection.vendor != "postgresql":
-        return lock_account(member_id, prelude=prelude), None
+        if prelude is not None:
+            prelude.alone()
+        return lock_account(member_id), None
     member_id = _int_or_none(member_id)
     if member_id is None and prelude is None:
         raise MemberNotFound()
+    # (With a prelude and no valid id, the prelude still runs and has its say first.)
     due = due_at is not None
     if prelude is None:
         sql = _lock_and_lots_sql("", "", "", due)

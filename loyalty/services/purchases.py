@@ -190,7 +190,7 @@ def record_purchase(
     """Record a check: redeem points (at most the program's share and the balance), then earn
     on the money paid at the member's tier rate, rounded down — one transaction.
 
-    A `prelude` runs first inside that transaction, with the account lock (see `lock_account`):
+    A `prelude` runs first inside that transaction, with the account lock (`lock_account_and_lots`):
     the API takes its Idempotency-Key there, so the key's record commits with the purchase or
     not at all (loyalty/api/idempotency.py).
     The purchase keeps the balance it left (`available_after`, `pending_after`), so its answer
