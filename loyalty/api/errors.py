@@ -6,11 +6,12 @@ Domain errors (customers.errors / loyalty.errors) carry their own code, status a
 
 import logging
 
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from customers.errors import DomainError
@@ -108,7 +109,6 @@ def exception_handler(exc, context):
 
 @csrf_exempt
 def not_found(request, *args, **kwargs):
-    """Any /api/ path that names no endpoint."""
-    return JsonResponse(
-        error_body("not_found", _("There is no such endpoint.")), status=status.HTTP_404_NOT_FOUND
-    )
+    """Any /api/ path that names no endpoint, written as DRF writes every other error body."""
+    body = JSONRenderer().render(error_body("not_found", _("There is no such endpoint.")))
+    return HttpResponse(body, content_type="application/json", status=status.HTTP_404_NOT_FOUND)

@@ -76,6 +76,12 @@ def test_an_unknown_path_is_a_json_404(api):
     assert_error(api.post("/api/v1/members/"), 404, "not_found")  # no trailing slashes
 
 
+def test_an_unknown_path_is_written_like_every_other_error(api):
+    # Compact UTF-8, as DRF renders the rest: Russian text, not \u escapes.
+    body = api.get("/api/v1/nothing-here", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert body == '{"code":"not_found","detail":"Такого эндпоинта нет.","fields":{}}'
+
+
 def test_a_wrong_method_is_a_json_405(api):
     assert_error(api.generic("DELETE", "/api/v1/purchases"), 405, "method_not_allowed")
 
