@@ -333,6 +333,22 @@ def test_old_idempotency_records_are_deleted_after_a_day(partner):
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["young"]
 
 
+def test_a_replay_after_the_records_are_purged_records_nothing_twice(api, rich_member):
+    created = buy(api, rich_member, redeem_points=100).json()
+    refunded = refund(api, created["id"])
+    assert refunded.status_code == 201, refunded.content
+    before = balance(rich_member)
+    IdempotencyRecord.objects.all().delete()  # what the daily purge does after 24 hours
+
+    assert_error(buy(api, rich_member, redeem_points=100), 409, "purchase_exists")
+    again = refund(api, created["id"])  # a refund is known by its number: the same one answers
+    assert again.status_code == 201 and again.json()["id"] == refunded.json()["id"]
+    assert_error(refund(api, created["id"], key="other", amount="1.00"), 409, "refund_exists")
+    assert balance(rich_member) == before
+    assert Purchase.objects.count() == 1
+    assert Refund.objects.count() == 1
+
+
 # --- reading purchases and isolation -------------------------------------------------------------
 def test_a_partner_reads_its_own_purchase_with_lines(api, rich_member):
     created = buy(api, rich_member, lines=LINES, amount=None, redeem_points=150).json()
