@@ -6,8 +6,10 @@ the prefix, the SHA-512 of the whole key, and the row the query gave — and is 
 PostgreSQL when to forget them: triggers on the key and partner tables send a notification
 (channel `CHANNEL`, migration loyalty 0008) with every statement that writes them, the
 process's database connection LISTENs to it, and any notification empties the memory. So a
-revoked key, a changed expiry or a deactivated partner is refused from the first request after
-the change commits, in every process, as without the memory. An expiry date is checked on every
+revoked key, a changed expiry or a deactivated partner is refused, in every process, from the
+first request after the notification reaches the process: PostgreSQL sends it when the change
+commits, asynchronously, so it arrives within milliseconds of that commit (a request in that
+gap is still served, as it would have been a moment earlier). An expiry date is checked on every
 request (the remembered row has it), and nothing is remembered for longer than
 `API_KEY_CACHE_SECONDS` either way.
 
