@@ -7,16 +7,20 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-CASHIER_GROUP = "cashier"
+from customers.staff_access import CASHIER_GROUP, can_see_personal_data
+
 MEMBER_REF_SALT = "desk.member"
 MEMBER_REF_MAX_AGE = 8 * 60 * 60  # one shift
 
 
 def is_desk_user(user) -> bool:
-    """Staff (marketers, admins) and users in the "cashier" group; nobody else."""
+    """Users in the "cashier" group, and back-office staff who work with members' personal
+    data (marketers, admins); nobody else — not analysts, who see no personal data."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return user.is_staff or user.groups.filter(name=CASHIER_GROUP).exists()
+    if user.is_staff and can_see_personal_data(user):
+        return True
+    return user.groups.filter(name=CASHIER_GROUP).exists()
 
 
 def desk_required(view):

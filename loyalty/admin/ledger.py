@@ -16,9 +16,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
 
-from customers.admin import PhoneSearchMixin, add_domain_error
+from customers.admin import (
+    MemberPrivacyMixin,
+    PersonalDataExportMixin,
+    PhoneSearchMixin,
+    add_domain_error,
+)
 from customers.errors import DomainError
 from loyalty.models import Account, LedgerEntry, PointLot, Tier
 from loyalty.resources import AccountResource
@@ -129,7 +133,8 @@ class PinTierForm(forms.Form):
 
 
 @admin.register(Account)
-class AccountAdmin(PhoneSearchMixin, ExportMixin, admin.ModelAdmin):
+class AccountAdmin(MemberPrivacyMixin, PhoneSearchMixin, PersonalDataExportMixin, admin.ModelAdmin):
+    member_id_attr = "pk"
     resource_classes = [AccountResource]
     change_form_template = "admin/loyalty/account/change_form.html"
     list_display = (
@@ -315,8 +320,9 @@ class AccountAdmin(PhoneSearchMixin, ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(PhoneSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     phone_lookup = "account__member__phone"
+    member_id_attr = "account_id"
     list_display = (
         "created_at",
         "account",
@@ -336,8 +342,9 @@ class LedgerEntryAdmin(PhoneSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PointLot)
-class PointLotAdmin(PhoneSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class PointLotAdmin(MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     phone_lookup = "account__member__phone"
+    member_id_attr = "account_id"
     list_display = (
         "created_at",
         "account",

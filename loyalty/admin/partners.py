@@ -3,9 +3,8 @@
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
 
-from customers.admin import PhoneSearchMixin
+from customers.admin import MemberPrivacyMixin, PersonalDataExportMixin, PhoneSearchMixin
 from loyalty.admin.ledger import ReadOnlyMixin
 from loyalty.models import Partner, Purchase, PurchaseLine, Refund, RefundLine, Store
 from loyalty.resources import PurchaseResource
@@ -85,7 +84,9 @@ class RefundInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Purchase)
-class PurchaseAdmin(PhoneSearchMixin, ReadOnlyMixin, ExportMixin, admin.ModelAdmin):
+class PurchaseAdmin(
+    MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin, PersonalDataExportMixin, admin.ModelAdmin
+):
     resource_classes = [PurchaseResource]
     list_display = (
         "external_id",
@@ -143,8 +144,9 @@ class RefundLineInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Refund)
-class RefundAdmin(PhoneSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class RefundAdmin(MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     phone_lookup = "purchase__member__phone"
+    member_id_attr = "purchase.member_id"
     list_display = (
         "external_id",
         "created_at",

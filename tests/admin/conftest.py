@@ -5,9 +5,9 @@ from django.test import Client
 from tests.factories import UserFactory
 
 
-def _staff_client(username: str, group: str):
+def _staff_client(username: str, group: str, *, is_staff: bool = True, store=None):
     client = Client()
-    user = UserFactory(username=username)
+    user = UserFactory(username=username, is_staff=is_staff, store=store)
     user.groups.add(Group.objects.get(name=group))
     client.force_login(user)
     client.user = user
@@ -20,8 +20,14 @@ def marketer_client(db):
 
 
 @pytest.fixture
-def cashier_client(db):
-    return _staff_client("cashier-test", "cashier")
+def analyst_client(db):
+    return _staff_client("analyst-test", "analyst")
+
+
+@pytest.fixture
+def cashier_client(db, store):
+    """A cashier as the back-office creates one: the cashier group, a store, no staff status."""
+    return _staff_client("cashier-test", "cashier", is_staff=False, store=store)
 
 
 @pytest.fixture

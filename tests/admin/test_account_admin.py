@@ -100,12 +100,17 @@ def test_pinning_needs_a_reason(admin_client, member, en):
     assert Account.objects.get(pk=member.pk).pinned_tier is None
 
 
-def test_a_marketer_may_adjust_and_a_cashier_may_not(marketer_client, cashier_client, member, en):
+def test_a_marketer_may_adjust_and_a_cashier_or_analyst_may_not(
+    marketer_client, cashier_client, analyst_client, member, en
+):
     data = {"points": "10", "reason": "Подарок"}
     assert marketer_client.post(_adjust_url(member), data, **en).status_code == 302
     entry = LedgerEntry.objects.get(kind="adjust")
     assert entry.staff == marketer_client.user
-    assert cashier_client.post(_adjust_url(member), data, **en).status_code == 403
+    refused = cashier_client.post(_adjust_url(member), data, **en)
+    assert refused.status_code == 302  # a cashier has no back-office: off to its login
+    assert refused["Location"].startswith("/admin/login/")
+    assert analyst_client.post(_adjust_url(member), data, **en).status_code == 403
     assert LedgerEntry.objects.filter(kind="adjust").count() == 1
 
 

@@ -67,6 +67,7 @@ def test_seed_demo_twice_loads_once(db, tmp_path):
     assert marketer.is_staff and not marketer.is_superuser and marketer.check_password("marketer")
     assert set(marketer.groups.values_list("name", flat=True)) == {"marketer"}
     assert cashier.groups.get() == Group.objects.get(name="cashier")
+    assert not cashier.is_staff
     assert cashier.store == Store.objects.filter(partner__name="Копилка Маркет").earliest("pk")
     assert FaqEntry.objects.count() >= 3
 
@@ -92,3 +93,15 @@ def test_given_passwords_replace_the_defaults(db, tmp_path):
         stdout=io.StringIO(),
     )
     assert User.objects.get(username="admin").check_password("s3cret-admin")
+
+
+def test_demo_staff_have_the_roles_of_their_jobs(db, tmp_path):
+    """The cashier works only at the desk (no staff status); the analyst reads the back-office."""
+    call_command("seed_demo", members=0, api_key_file=str(tmp_path / "k"), stdout=io.StringIO())
+    cashier, analyst = (User.objects.get(username=u) for u in ("cashier", "analyst"))
+    assert (cashier.is_staff, cashier.is_superuser) == (False, False)
+    assert cashier.store is not None
+    assert analyst.is_staff and not analyst.is_superuser and analyst.check_password("analyst")
+    assert set(analyst.groups.values_list("name", flat=True)) == {"analyst"}
+    assert analyst.has_perm("loyalty.view_account")
+    assert not analyst.has_perm("customers.view_member")

@@ -1,6 +1,7 @@
 """Who may open the cashier desk."""
 
 import pytest
+from django.contrib.auth.models import Group
 
 from cabinet.desk.access import member_ref
 from tests.factories import UserFactory
@@ -54,8 +55,30 @@ def test_a_member_session_does_not_open_the_desk(client, member):
 
 
 def test_a_marketer_with_staff_rights_may_use_the_desk(client, store):
-    client.force_login(UserFactory(username="marketer", is_staff=True, store=None))
+    marketer = UserFactory(username="marketer", is_staff=True, store=None)
+    marketer.groups.add(Group.objects.get(name="marketer"))
+    client.force_login(marketer)
     assert client.get("/desk/").status_code == 200
+
+
+def test_a_cashier_works_the_desk_without_staff_status(desk, cashier):
+    assert cashier.is_staff is False
+    assert desk.get("/desk/").status_code == 200
+    assert desk.get("/admin/").status_code == 302  # the back-office is not a cashier's
+
+
+def test_an_analyst_sees_no_members_so_cannot_use_the_desk(client, store):
+    analyst = UserFactory(username="analyst", is_staff=True, store=store)
+    analyst.groups.add(Group.objects.get(name="analyst"))
+    client.force_login(analyst)
+    response = client.get("/desk/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert b"This account cannot use the cashier desk." in response.content
+
+
+def test_staff_without_any_role_cannot_use_the_desk(client, store):
+    client.force_login(UserFactory(username="bare-staff", is_staff=True, store=store))
+    assert client.get("/desk/").status_code == 403
 
 
 def test_sign_out_returns_to_the_login_page(desk):

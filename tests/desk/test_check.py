@@ -4,6 +4,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 
 from cabinet.models import DeskActivity
 from customers.models import Member
@@ -195,6 +196,7 @@ def test_staff_without_a_store_cannot_record(client, rich_member):
     from cabinet.desk.access import member_ref
 
     marketer = UserFactory(username="marketer", is_staff=True, store=None)
+    marketer.groups.add(Group.objects.get(name="marketer"))
     client.force_login(marketer)
     url = f"/desk/m/{member_ref(rich_member.pk, marketer)}/check/"
     response = client.post(url, check(total="100"), HTTP_ACCEPT_LANGUAGE="en")
