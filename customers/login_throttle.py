@@ -1,47 +1,53 @@
 """Limit password guessing on the staff logins (the cashier desk and the back-office).
 
-Failed attempts are counted per user name and per IP in the cache (set CACHE_URL to Redis when
-several processes serve logins, so that they share the count). After MAX_FAILURES failures in
-WINDOW_SECONDS, further attempts are refused without checking the password until the window
-passes; a successful login clears the user name's count.
+Password checks are counted per user name and per IP in the shared counters of
+customers/ratelimit.py, so the limit holds across every server process. Each check takes its
+slot before the password is verified: after MAX_FAILURES attempts in WINDOW, further ones are
+refused without checking the password until the window passes, even when they arrive at once
+in several processes. A successful login clears the user name's count and gives its IP slot
+back (the IP limit counts failures only).
 """
+
+import datetime as dt
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.cache import cache
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers import ratelimit
+
 MAX_FAILURES = 5
-WINDOW_SECONDS = 15 * 60
+MAX_FAILURES_PER_IP = MAX_FAILURES * 4
+WINDOW = dt.timedelta(minutes=15)
 
 
-def _keys(request, username: str) -> list[str]:
-    ip = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    return [f"login-fail:user:{username.strip().lower()}", f"login-fail:ip:{ip}"]
+def _keys(request, username: str) -> tuple[str, str]:
+    ip = ratelimit.client_ip(request) if request is not None else None
+    return f"login-fail:user:{username.strip().lower()}", f"login-fail:ip:{ip or ''}"
 
 
-def is_locked_out(request, username: str) -> bool:
+def take_attempt(request, username: str, *, now: dt.datetime) -> bool:
+    """Count a password check for the user name and the IP; False (nothing counted) when
+    either has used up its window."""
     user_key, ip_key = _keys(request, username)
-    counts = cache.get_many([user_key, ip_key])
-    return counts.get(user_key, 0) >= MAX_FAILURES or counts.get(ip_key, 0) >= MAX_FAILURES * 4
+    if not ratelimit.take(user_key, limit=MAX_FAILURES, period=WINDOW, now=now):
+        return False
+    if not ratelimit.take(ip_key, limit=MAX_FAILURES_PER_IP, period=WINDOW, now=now):
+        ratelimit.give_back(user_key, period=WINDOW, now=now)
+        return False
+    return True
 
 
-def record_failure(request, username: str) -> None:
-    for key in _keys(request, username):
-        if cache.add(key, 1, WINDOW_SECONDS):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, WINDOW_SECONDS)
-
-
-def clear_failures(request, username: str) -> None:
-    cache.delete(_keys(request, username)[0])
+def clear_failures(request, username: str, *, now: dt.datetime) -> None:
+    """After a successful login: the user name starts afresh, the IP gets its slot back."""
+    user_key, ip_key = _keys(request, username)
+    ratelimit.reset(user_key, period=WINDOW, now=now)
+    ratelimit.give_back(ip_key, period=WINDOW, now=now)
 
 
 class ThrottledLoginMixin:
-    """For AuthenticationForm subclasses: refuse after too many failures, count each failure."""
+    """For AuthenticationForm subclasses: count each password check, refuse past the limit."""
 
     throttle_messages = {
         "locked_out": _("Too many failed attempts. Try again in 15 minutes."),
@@ -49,15 +55,12 @@ class ThrottledLoginMixin:
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        if username and is_locked_out(self.request, username):
+        now = timezone.now()
+        if username and not take_attempt(self.request, username, now=now):
             raise forms.ValidationError(self.throttle_messages["locked_out"], code="locked_out")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError as error:
-            if username and any(e.code == "invalid_login" for e in error.error_list):
-                record_failure(self.request, username)
-            raise
-        clear_failures(self.request, username)
+        cleaned = super().clean()  # a wrong password keeps the attempt counted
+        if username:
+            clear_failures(self.request, username, now=now)
         return cleaned
 
 

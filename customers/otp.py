@@ -2,8 +2,9 @@
 
 A code is 6 digits, stored only as an HMAC-SHA256 (keyed with SECRET_KEY, bound to its phone or
 e-mail), lives 5 minutes and allows 5 wrong tries; then it is locked and a new one must be asked
-for. Sending is rate-limited per phone/e-mail and per IP by counting the LoginCode rows sent in
-a sliding window, so the limits hold across processes without a shared cache.
+for. Sending is rate-limited per phone/e-mail and per IP with the shared counters of
+customers/ratelimit.py: a code is issued only after both counters took the request, atomically,
+so concurrent requests in any number of processes never get more codes than the limit.
 """
 
 import datetime as dt
@@ -19,8 +20,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from customers import ratelimit
 from customers.errors import DomainError, InvalidInput, InvalidPhone
-from customers.models import LoginCode
+from customers.models import LoginCode, Member
 from customers.phones import normalize_phone
 from customers.sms import send_sms
 
@@ -86,27 +88,24 @@ def _limit(name: str, default: tuple[int, dt.timedelta]) -> tuple[int, dt.timede
     return getattr(settings, name, default)
 
 
-def _check_rate(rows, limit: tuple[int, dt.timedelta], now: dt.datetime) -> None:
-    count, window = limit
-    recent = list(rows.filter(created_at__gt=now - window).values_list("created_at", flat=True))
-    if len(recent) >= count:
-        oldest = min(recent)
-        retry_after = max(1, int((oldest + window - now).total_seconds()))
-        raise CodeRateLimited(retry_after=retry_after)
-
-
 def issue_code(*, target: str, ip: str | None, now: dt.datetime) -> str:
     """Create a code for a normalized `target` and return it in clear (to be sent, never kept).
 
-    Refused with CodeRateLimited when the target or the IP asked for too many codes lately.
+    Refused with CodeRateLimited when the IP or the target asked for too many codes in their
+    window; a request the target's limit refuses does not count against the IP.
     """
-    _check_rate(
-        LoginCode.objects.filter(target=target),
-        _limit("OTP_SENDS_PER_TARGET", SENDS_PER_TARGET),
-        now,
-    )
+    ip_count, ip_window = _limit("OTP_SENDS_PER_IP", SENDS_PER_IP)
+    count, window = _limit("OTP_SENDS_PER_TARGET", SENDS_PER_TARGET)
+    ip_key = f"otp:ip:{ip}"
     if ip:
-        _check_rate(LoginCode.objects.filter(ip=ip), _limit("OTP_SENDS_PER_IP", SENDS_PER_IP), now)
+        hit = ratelimit.take(ip_key, limit=ip_count, period=ip_window, now=now)
+        if not hit:
+            raise CodeRateLimited(retry_after=hit.retry_after)
+    hit = ratelimit.take(f"otp:target:{target}", limit=count, period=window, now=now)
+    if not hit:
+        if ip:
+            ratelimit.give_back(ip_key, period=ip_window, now=now)
+        raise CodeRateLimited(retry_after=hit.retry_after)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     LoginCode.objects.create(
         target=target,
@@ -116,6 +115,14 @@ def issue_code(*, target: str, ip: str | None, now: dt.datetime) -> str:
         expires_at=now + CODE_LIFETIME,
     )
     return code
+
+
+def member_for_target(target: str) -> Member | None:
+    """The member (not closed) a normalized phone or e-mail belongs to, if any."""
+    members = Member.objects.exclude(status=Member.Status.CLOSED)
+    if is_email(target):
+        return members.filter(email__iexact=target).first()
+    return members.filter(phone=target).first()
 
 
 def send_login_code(*, target: str, ip: str | None, now: dt.datetime) -> None:
@@ -130,6 +137,17 @@ def send_login_code(*, target: str, ip: str | None, now: dt.datetime) -> None:
         send_mail(_("Your Kopilka login code"), text, None, [target])
     else:
         send_sms(target, text)
+
+
+def request_login_code(*, target: str, ip: str | None, now: dt.datetime) -> None:
+    """Answer a login request alike whether or not `target` is a member's, so that the login
+    page tells nobody who is in the program: the same limits count it first (CodeRateLimited),
+    then a member's phone or e-mail gets a code; any other gets none, but a code is still
+    issued and kept (never sent), so that entering codes afterwards answers the same too."""
+    if member_for_target(target) is not None:
+        send_login_code(target=target, ip=ip, now=now)
+    else:
+        issue_code(target=target, ip=ip, now=now)
 
 
 def verify_code(*, target: str, code: str, now: dt.datetime) -> None:
@@ -163,6 +181,8 @@ def verify_code(*, target: str, code: str, now: dt.datetime) -> None:
 
 
 def delete_old_codes(*, now: dt.datetime, keep: dt.timedelta = dt.timedelta(days=1)) -> int:
-    """Delete login codes older than `keep` (the rate limits look back an hour at most)."""
+    """Delete login codes older than `keep`, and with them the rate-limit counters whose window
+    began before then (the limits look back an hour at most); return how many codes went."""
+    ratelimit.delete_old_counters(now=now, older_than=keep)
     deleted, _by_model = LoginCode.objects.filter(created_at__lt=now - keep).delete()
     return deleted

@@ -1,20 +1,21 @@
-"""The desk activity log and the per-cashier lookup limit counted from it.
+"""The desk activity log and the per-cashier lookup limit.
 
-The limit is counted from the log rows of the last minute, so it holds across server processes.
+The limit is a shared counter (customers/ratelimit.py) taken before each lookup or enrolment,
+so it holds across server processes and for lookups sent at once.
 """
 
 import datetime as dt
 
 from cabinet.models import DeskActivity
+from customers import ratelimit
 from loyalty.services.program import get_program
 
 Action = DeskActivity.Action
-LIMITED_ACTIONS = (Action.LOOKUP, Action.ENROLL)
 WINDOW = dt.timedelta(minutes=1)
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return ratelimit.client_ip(request)
 
 
 def log_activity(request, action: str, *, now, query="", member=None, purchase=None) -> None:
@@ -36,8 +37,8 @@ def lookup_limit() -> int:
 
 
 def is_over_lookup_limit(user, *, now) -> bool:
-    """True when the cashier has used up this minute's lookups (and enrolments)."""
-    used = DeskActivity.objects.filter(
-        user=user, action__in=LIMITED_ACTIONS, created_at__gt=now - WINDOW
-    ).count()
-    return used >= lookup_limit()
+    """True when the cashier has used up this minute's lookups (and enrolments); else the
+    lookup is counted."""
+    key = f"desk-lookup:user:{user.pk}"
+    hit = ratelimit.take(key, limit=lookup_limit(), period=WINDOW, now=now)
+    return not hit

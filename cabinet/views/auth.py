@@ -1,8 +1,10 @@
 """Joining and logging in with a one-time code: no passwords.
 
 Both start with a form that sends a code (SMS to a phone, e-mail to an address) and keep what
-they need in the session under OTP_SESSION_KEY; the code page finishes them. A login for an
-unknown phone or e-mail offers to join instead.
+they need in the session under OTP_SESSION_KEY; the code page finishes them. Neither page tells
+whether a phone or e-mail is in the program: a login answers "if it is registered, we sent a
+code" (with an invitation to join) for any, and joining with a member's phone sends that member
+a code that logs them in. The sending limits (per phone/e-mail and per IP) apply first.
 """
 
 from django.contrib import messages
@@ -22,12 +24,15 @@ from customers.otp import (
     CodeInvalid,
     CodeRateLimited,
     is_email,
+    member_for_target,
     normalize_target,
+    request_login_code,
     send_login_code,
     verify_code,
 )
 from customers.phones import mask_phone, normalize_phone
-from customers.services import enroll_member
+from customers.services import consent_text, enroll_member
+from loyalty.services.program import get_program
 
 OTP_SESSION_KEY = "cabinet_otp"
 
@@ -40,16 +45,12 @@ def _safe_next(request, url: str | None) -> str:
     return reverse("cabinet:home")
 
 
-def _member_for(target: str) -> Member | None:
-    members = Member.objects.exclude(status=Member.Status.CLOSED)
-    if is_email(target):
-        return members.filter(email__iexact=target).first()
-    return members.filter(phone=target).first()
-
-
-def _send(request, form, target: str) -> bool:
+def _send(request, form, target: str, *, purpose: str) -> bool:
+    """Send a code (for a login: as `request_login_code` answers any target alike); a refusal
+    by the limits goes on the form."""
+    send = request_login_code if purpose == "login" else send_login_code
     try:
-        send_login_code(target=target, ip=client_ip(request), now=timezone.now())
+        send(target=target, ip=client_ip(request), now=timezone.now())
     except CodeRateLimited as exc:
         minutes = max(1, round(exc.extra.get("retry_after", 60) / 60))
         form.add_error(
@@ -66,30 +67,20 @@ def login_view(request):
         return redirect("cabinet:home")
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     form = LoginForm(request.POST or None)
-    unknown = None
     if request.method == "POST" and form.is_valid():
         try:
             target = normalize_target(form.cleaned_data["target"])
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            if _member_for(target) is None:
-                unknown = target
-            elif _send(request, form, target):
+            if _send(request, form, target, purpose="login"):
                 request.session[OTP_SESSION_KEY] = {
                     "target": target,
                     "purpose": "login",
                     "next": next_url,
                 }
                 return redirect("cabinet:code")
-    join_url = reverse("cabinet:join")
-    if unknown and not is_email(unknown):
-        join_url += "?" + urlencode({"phone": unknown})
-    return render_page(
-        request,
-        "cabinet/login.html",
-        {"form": form, "next": next_url, "unknown": unknown, "join_url": join_url},
-    )
+    return render_page(request, "cabinet/login.html", {"form": form, "next": next_url})
 
 
 def join_view(request):
@@ -97,7 +88,6 @@ def join_view(request):
         return redirect("cabinet:home")
     initial = {"phone": request.GET.get("phone", ""), "referral_code": request.GET.get("ref", "")}
     form = JoinForm(request.POST or None, initial=initial)
-    already_member = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -105,10 +95,9 @@ def join_view(request):
         except InvalidPhone as exc:
             form.add_error("phone", str(exc.detail))
         else:
-            if _member_for(phone) is not None:
-                already_member = True
-                form.add_error("phone", _("This phone is already in the program. Log in instead."))
-            elif _send(request, form, phone):
+            # A member's phone gets its code too (and logs in with it): no answer here tells
+            # who is in the program.
+            if _send(request, form, phone, purpose="join"):
                 request.session[OTP_SESSION_KEY] = {
                     "target": phone,
                     "purpose": "join",
@@ -124,9 +113,7 @@ def join_view(request):
                     },
                 }
                 return redirect("cabinet:code")
-    return render_page(
-        request, "cabinet/join.html", {"form": form, "already_member": already_member}
-    )
+    return render_page(request, "cabinet/join.html", {"form": form})
 
 
 def _finish_join(request, pending: dict, target: str):
@@ -141,9 +128,15 @@ def _finish_join(request, pending: dict, target: str):
             email=join["email"] or None,
             first_name=join["first_name"],
             referral_code=join["referral_code"] or None,
+            # What the join page showed: the program's consent text above the tick box.
+            consent_texts={
+                Consent.Kind.PERSONAL_DATA: consent_text(
+                    Consent.Kind.PERSONAL_DATA, preamble=get_program().join_consent_text
+                )
+            },
         )
     except MemberExists:
-        return _member_for(target), None
+        return member_for_target(target), None
     except DomainError as exc:
         return None, exc
     messages.success(request, _("Welcome to the program! Your card is ready below."))
@@ -189,7 +182,7 @@ def code_view(request):
                         request, "cabinet/join.html", {"form": join_form}, status=400
                     )
             else:
-                member = _member_for(target)
+                member = member_for_target(target)
             if member is None:
                 del request.session[OTP_SESSION_KEY]
                 return redirect("cabinet:login")
@@ -197,10 +190,19 @@ def code_view(request):
             login_member(request, member)
             return redirect(_safe_next(request, pending.get("next")))
     shown = target if is_email(target) else mask_phone(target)
+    join_url = reverse("cabinet:join")
+    if not is_email(target):
+        join_url += "?" + urlencode({"phone": target})
     return render_page(
         request,
         "cabinet/code.html",
-        {"form": form, "target": shown, "by_email": is_email(target)},
+        {
+            "form": form,
+            "target": shown,
+            "by_email": is_email(target),
+            "login": pending["purpose"] == "login",
+            "join_url": join_url,
+        },
     )
 
 
@@ -210,7 +212,7 @@ def resend_view(request):
     if not pending:
         return redirect("cabinet:login")
     form = CodeForm()
-    if _send(request, form, pending["target"]):
+    if _send(request, form, pending["target"], purpose=pending["purpose"]):
         messages.info(request, _("A new code is on its way."))
     else:
         for error in form.non_field_errors():

@@ -6,6 +6,7 @@ import datetime as dt
 from django.shortcuts import render
 
 from cabinet.member_auth import get_member
+from customers import ratelimit
 from customers.errors import DomainError
 from loyalty.services.program import get_program, program_zone
 
@@ -28,8 +29,9 @@ def add_domain_error(form, error: DomainError) -> None:
 
 
 def client_ip(request) -> str | None:
-    # Behind a proxy, the proxy must set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR") or None
+    # One rule for every per-IP limit: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the
+    # address the nearest one saw.
+    return ratelimit.client_ip(request)
 
 
 def period_bounds(

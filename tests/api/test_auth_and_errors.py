@@ -1,6 +1,7 @@
 """Who may call the API, and that every failure answers JSON {"code", "detail", "fields"}."""
 
 import datetime as dt
+from contextlib import contextmanager
 
 import pytest
 from django.test import override_settings
@@ -161,3 +162,95 @@ def test_messages_follow_accept_language_russian_by_default(member, accept, lang
     else:
         assert body["detail"] != "The API key is not valid."
         assert any("а" <= ch <= "я" for ch in body["detail"].lower())
+
+
+# --- limits shared by every server process -------------------------------------------------
+
+
+@pytest.fixture
+def workers(monkeypatch):
+    """`with workers("a"):` serves the requests inside as server process "a" would: with its
+    own memory (its cache, what it spent of the rate, the IPs it refuses), sharing only the
+    database with the other processes."""
+    from loyalty.api import auth
+
+    memories = {}
+
+    @contextmanager
+    def worker(name: str):
+        if name not in memories:
+            memories[name] = (auth.SharedAllowance(), auth.FailedKeys())
+        allowance, failed = memories[name]
+        monkeypatch.setattr(auth, "shared_allowance", allowance, raising=False)
+        monkeypatch.setattr(auth, "failed_keys", failed, raising=False)
+        backend = "django.core.cache.backends.locmem.LocMemCache"
+        with override_settings(CACHES={"default": {"BACKEND": backend, "LOCATION": name}}):
+            yield
+
+    return worker
+
+
+def with_rates(**rates):
+    from django.conf import settings
+
+    merged = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates}
+    return override_settings(
+        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": merged}
+    )
+
+
+def test_the_rate_holds_across_two_workers(api, member, workers):
+    statuses = []
+    with with_rates(partner_key="3/min"):
+        for i in range(6):
+            with workers("a" if i % 2 == 0 else "b"):
+                statuses.append(api.get(f"/api/v1/members/{member.pk}").status_code)
+    assert statuses == [200, 200, 200, 429, 429, 429]
+
+
+def test_two_processes_together_stay_within_limit_plus_workers_plus_one_chunks():
+    from loyalty.api.auth import SharedAllowance
+
+    limit, chunk = 1000, SharedAllowance.chunk(1000)
+    processes = [SharedAllowance(), SharedAllowance()]
+    allowed = 0
+    for i in range(3000):
+        wait = processes[i % 2].allow("api-throttle:1", limit=limit, seconds=60)
+        allowed += wait is None
+    assert chunk == 10
+    assert limit <= allowed <= limit + 3 * chunk
+
+
+def test_a_process_reports_the_rate_once_per_chunk_of_requests(django_assert_num_queries):
+    from loyalty.api.auth import SharedAllowance
+
+    process = SharedAllowance()
+    with django_assert_num_queries(0):
+        for _ in range(SharedAllowance.chunk(6000) - 1):
+            assert process.allow("api-throttle:1", limit=6000, seconds=60) is None
+
+
+def test_wrong_keys_from_one_ip_get_429_after_twenty_a_minute(api, member, workers):
+    stranger = ApiClient("abcdefgh." + "x" * 32)
+    path = f"/api/v1/members/{member.pk}"
+    with workers("a"):
+        statuses = [stranger.get(path).status_code for _ in range(20)]
+        response = stranger.get(path)
+    assert statuses == [401] * 20
+    body = assert_error(response, 429, "throttled")
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert body["retry_after"] == int(response["Retry-After"])
+    with workers("b"):  # another process refuses the IP after its first failure
+        assert stranger.get(path).status_code == 429
+        assert ApiClient("nonsense").get(path).status_code == 429  # malformed keys too
+        # A partner calling from another address is not held up.
+        assert api.get(path, REMOTE_ADDR="198.51.100.7").status_code == 200
+
+
+def test_a_well_formed_known_key_costs_no_query_for_the_wrong_key_limit(
+    api, member, django_assert_num_queries
+):
+    ApiClient("abcdefgh." + "x" * 32).get(f"/api/v1/members/{member.pk}")  # one failure
+    with django_assert_num_queries(3):  # the key, then the ledger's two
+        response = api.get(f"/api/v1/members/{member.pk}/ledger", {"limit": 1})
+    assert response.status_code == 200

@@ -1,5 +1,8 @@
 """Joining and logging in through the pages: codes, consents, sessions, CSRF."""
 
+import re
+from urllib.parse import quote_plus
+
 import pytest
 from django.core import mail
 from django.test import Client
@@ -7,6 +10,7 @@ from django.urls import reverse
 
 from cabinet.member_auth import SESSION_KEY
 from customers.models import Consent, LoginCode, Member
+from customers.phones import mask_phone
 from tests.cabinet.helpers import code_from_outbox
 from tests.factories import make_member
 
@@ -68,12 +72,55 @@ def test_a_wrong_referral_code_is_shown_on_the_join_form(en_client, outbox):
     assert not Member.objects.exists()
 
 
-def test_a_login_for_an_unknown_phone_offers_to_join(en_client, outbox):
-    response = en_client.post(reverse("cabinet:login"), {"target": "+7 916 111 22 33"})
+def _login_answers(client, phone: str) -> list[str]:
+    """What the pages say to someone who logs in with `phone` and types a wrong code, with the
+    phone itself (masked, or in the join link) and the CSRF token taken out."""
+    answers = []
+    response = client.post(reverse("cabinet:login"), {"target": phone}, follow=True)
+    answers.append(response.content.decode())
+    response = client.post(reverse("cabinet:code"), {"code": "000000"})
+    answers.append(response.content.decode())
+    variable = [re.escape(mask_phone(phone)), re.escape(quote_plus(phone)), r'value="[^"]{64}"']
+    return [re.sub("|".join(variable), "", answer) for answer in answers]
+
+
+def test_a_login_answers_alike_for_members_and_strangers(outbox, member, settings):
+    stranger = "+79160000000"
+    member_pages = _login_answers(Client(HTTP_ACCEPT_LANGUAGE="en"), member.phone)
+    stranger_pages = _login_answers(Client(HTTP_ACCEPT_LANGUAGE="en"), stranger)
+    assert member_pages == stranger_pages
+    assert "is registered in the program, we sent a 6-digit code" in member_pages[0]
+    assert f"{reverse('cabinet:join')}?phone=" in stranger_pages[0]  # the invitation to join
+    assert "Tries left: 4" in stranger_pages[1]
+    # Only the member got a code.
+    code_from_outbox(outbox, member.phone)
+    assert not [p for p in outbox.glob("sms-*.txt") if stranger in p.read_text()]
+
+
+def test_strangers_phones_count_against_the_sending_limits_too(en_client, outbox):
+    for _ in range(3):
+        response = en_client.post(reverse("cabinet:login"), {"target": "+79160000000"})
+        assert response.status_code == 302
+    response = en_client.post(reverse("cabinet:login"), {"target": "+79160000000"})
     assert response.status_code == 200
-    assert b'id="unknown-target"' in response.content
-    assert f"{reverse('cabinet:join')}?phone=%2B79161112233".encode() in response.content
-    assert not LoginCode.objects.exists()
+    assert b"Too many codes were requested" in response.content
+
+
+def test_the_login_page_answers_nobody_more_than_ten_times_an_hour_per_ip(en_client, outbox):
+    for i in range(10):
+        response = en_client.post(reverse("cabinet:login"), {"target": f"+7916000001{i}"})
+        assert response.status_code == 302
+    response = en_client.post(reverse("cabinet:login"), {"target": "+79160000020"})
+    assert b"Too many codes were requested" in response.content
+
+
+def test_joining_with_a_members_phone_sends_the_member_a_code_that_logs_in(en_client, outbox):
+    member = make_member(phone=PHONE)
+    response = join(en_client, first_name="Someone")
+    assert response.status_code == 302 and response.url == reverse("cabinet:code")
+    en_client.post(reverse("cabinet:code"), {"code": code_from_outbox(outbox, PHONE)})
+    assert en_client.session[SESSION_KEY] == member.pk
+    assert Member.objects.count() == 1
 
 
 def test_logging_in_rotates_the_session_key(en_client, outbox, member):

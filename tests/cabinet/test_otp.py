@@ -8,6 +8,7 @@ from django.core import mail
 
 from customers import otp
 from customers.models import LoginCode
+from tests.race import race
 
 PHONE = "+79161234567"
 pytestmark = pytest.mark.django_db
@@ -99,3 +100,48 @@ def test_a_code_to_an_email_goes_out_by_email(now):
     assert message.to == ["anna@example.com"]
     code = re.search(r"\b(\d{6})\b", message.body).group(1)
     otp.verify_code(target="anna@example.com", code=code, now=now)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_requests_at_once_for_one_phone_get_exactly_three_codes(now):
+    outcomes = race(
+        *[lambda i=i: otp.issue_code(target=PHONE, ip=f"10.0.0.{i}", now=now) for i in range(10)]
+    )
+    issued = [o for o in outcomes if isinstance(o, str)]
+    refused = [o for o in outcomes if isinstance(o, otp.CodeRateLimited)]
+    assert (len(issued), len(refused)) == (3, 7), outcomes
+    assert LoginCode.objects.filter(target=PHONE).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twelve_requests_at_once_from_one_ip_get_exactly_ten_codes(now):
+    outcomes = race(
+        *[
+            lambda i=i: otp.issue_code(target=f"+791600000{i:02d}", ip="10.9.9.9", now=now)
+            for i in range(12)
+        ]
+    )
+    assert sum(isinstance(o, str) for o in outcomes) == 10, outcomes
+    assert LoginCode.objects.count() == 10
+
+
+def test_a_request_refused_for_its_phone_does_not_count_against_the_ip(now):
+    for _ in range(3):
+        otp.issue_code(target=PHONE, ip="10.9.9.9", now=now)
+    for _ in range(5):
+        with pytest.raises(otp.CodeRateLimited):
+            otp.issue_code(target=PHONE, ip="10.9.9.9", now=now)
+    for i in range(7):  # 10 per hour from this IP: 3 used, 7 left
+        otp.issue_code(target=f"+7916000000{i}", ip="10.9.9.9", now=now)
+    with pytest.raises(otp.CodeRateLimited):
+        otp.issue_code(target="+79160000099", ip="10.9.9.9", now=now)
+
+
+def test_the_daily_purge_deletes_the_counters_of_old_sends_too(now):
+    from customers.models import RateCounter
+
+    otp.issue_code(target=PHONE, ip="10.0.0.1", now=now - dt.timedelta(days=2))
+    otp.issue_code(target="+79160000001", ip="10.0.0.2", now=now)
+    assert otp.delete_old_codes(now=now) == 1
+    assert RateCounter.objects.filter(key__contains=PHONE).count() == 0
+    assert RateCounter.objects.filter(key__contains="+79160000001").count() == 1
