@@ -1,6 +1,9 @@
 """Cabinet forms: they parse and check the shape of input; the rules stay in the services."""
 
+import datetime as dt
+
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import NotificationPreference
@@ -12,6 +15,35 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+# The days a period may start and end on: the program has no history before the first, and a
+# day near the calendar's end (9999-12-31) has no next day to end the period with.
+EARLIEST_DAY = dt.date(2000, 1, 1)
+LATEST_DAY = dt.date(2099, 12, 31)
+
+
+class PeriodDayField(forms.DateField):
+    """A day that starts or ends a period of the history or the statement: between
+    EARLIEST_DAY and LATEST_DAY."""
+
+    default_error_messages = {"out_of_range": _("Enter a date between %(first)s and %(last)s.")}
+
+    def __init__(self, **kwargs):
+        attrs = {"min": EARLIEST_DAY.isoformat(), "max": LATEST_DAY.isoformat()}
+        super().__init__(widget=DateInput(attrs=attrs), **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise forms.ValidationError(
+                self.error_messages["out_of_range"],
+                code="out_of_range",
+                params={
+                    "first": date_format(EARLIEST_DAY, "SHORT_DATE_FORMAT"),
+                    "last": date_format(LATEST_DAY, "SHORT_DATE_FORMAT"),
+                },
+            )
 
 
 class LoginForm(forms.Form):
@@ -152,8 +184,8 @@ HISTORY_KINDS = {
 
 
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    date_from = PeriodDayField(label=_("From"), required=False)
+    date_to = PeriodDayField(label=_("To"), required=False)
 
     def clean(self):
         data = super().clean()
@@ -181,5 +213,17 @@ class HistoryFilterForm(PeriodForm):
 
 
 class StatementForm(PeriodForm):
-    date_from = forms.DateField(label=_("From"), widget=DateInput())
-    date_to = forms.DateField(label=_("To"), widget=DateInput())
+    date_from = PeriodDayField(label=_("From"))
+    date_to = PeriodDayField(label=_("To"))
+
+
+class EraseForm(forms.Form):
+    """The explicit confirmation a member gives before their data is erased."""
+
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand: my personal data will be erased, my card and points can no longer "
+            "be used and I will not be able to log in."
+        ),
+        required=True,
+    )

@@ -1,7 +1,18 @@
-"""Middleware of the partner API's own chain (settings.API_MIDDLEWARE)."""
+"""Middleware of the partner API's own chain (settings.API_MIDDLEWARE), and the answer to a
+lost database (both chains)."""
 
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+
+from config.errors import RETRY_AFTER_SECONDS, is_database_unavailable
+
+logger = logging.getLogger("config")
 
 
 def api_locale(get_response):
@@ -34,3 +45,34 @@ def content_length(get_response):
         return response
 
     return middleware
+
+
+class DatabaseUnavailableMiddleware:
+    """While the database cannot be reached, answer `503` with `Retry-After` instead of a 500:
+    a small page on the site, `{"code": "service_unavailable", …}` on the partner API (whose
+    exception handler lets these errors through to here). Which errors count is decided in
+    one place, config.errors.is_database_unavailable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_database_unavailable(exception):
+            return None
+        logger.warning("Database unavailable on %s: %s", request.path, exception)
+        if request.path_info.startswith(settings.API_PATH_PREFIX):
+            from loyalty.api.errors import json_error  # the API's own error bodies
+
+            response = json_error(
+                "service_unavailable",
+                _("The service is temporarily unavailable; retry after a few seconds."),
+                status=503,
+                retry_after=RETRY_AFTER_SECONDS,
+            )
+        else:
+            response = HttpResponse(render_to_string("503.html", request=request), status=503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response

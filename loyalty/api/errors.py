@@ -6,6 +6,8 @@ Domain errors (customers.errors / loyalty.errors) carry their own code, status a
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from config.errors import is_database_unavailable
 from customers.errors import DomainError
 
 logger = logging.getLogger("loyalty.api")
@@ -73,13 +76,34 @@ def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+class BadRequest(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "bad_request"
+    default_detail = gettext_lazy("The request is not valid.")
+
+
 def exception_handler(exc, context):
-    """DRF's EXCEPTION_HANDLER: one JSON shape for everything, including unexpected errors."""
+    """DRF's EXCEPTION_HANDLER: one JSON shape for everything, including unexpected errors.
+
+    A lost database is not answered here: the error goes on to
+    config.middleware.DatabaseUnavailableMiddleware, which answers 503 for the site and the API.
+    """
+    if is_database_unavailable(exc):
+        return None  # DRF re-raises it
     if isinstance(exc, DomainError):
         code, body = domain_error_body(exc)
         return Response(body, status=code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = error_body(
+            "request_too_large",
+            _("The request body is too large."),
+            max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        )
+        return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        exc = BadRequest()
     if isinstance(exc, exceptions.ValidationError):
         return Response(
             error_body(
@@ -100,15 +124,20 @@ def exception_handler(exc, context):
         return Response(error_body(code, detail, **extra), status=exc.status_code, headers=headers)
     logger.exception("Unhandled error in the partner API", exc_info=exc)
     return Response(
-        error_body(
-            "server_error", _("Something went wrong on our side; the request may be retried.")
-        ),
+        error_body("server_error", _("An unexpected error occurred on our side; it is logged.")),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
 
 
+def json_error(code: str, detail, *, status: int, **extra) -> HttpResponse:
+    """An error answered outside a DRF view, written as DRF writes every other error body."""
+    body = JSONRenderer().render(error_body(code, detail, **extra))
+    return HttpResponse(body, content_type="application/json", status=status)
+
+
 @csrf_exempt
 def not_found(request, *args, **kwargs):
-    """Any /api/ path that names no endpoint, written as DRF writes every other error body."""
-    body = JSONRenderer().render(error_body("not_found", _("There is no such endpoint.")))
-    return HttpResponse(body, content_type="application/json", status=status.HTTP_404_NOT_FOUND)
+    """Any /api/ path that names no endpoint."""
+    return json_error(
+        "not_found", _("There is no such endpoint."), status=status.HTTP_404_NOT_FOUND
+    )
