@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from customers.errors import DomainError, InvalidInput, MemberBlocked, MemberNotFound
 
 __all__ = [
+    "ConfirmationInvalid",
+    "ConfirmationRequired",
     "DomainError",
     "InsufficientPoints",
     "InvalidCheck",
@@ -23,6 +25,22 @@ __all__ = [
 class InvalidCheck(InvalidInput):
     code = "invalid_check"
     default_detail = _("The check is not valid.")
+
+
+class ConfirmationRequired(DomainError):
+    code = "confirmation_required"
+    default_detail = _(
+        "Spending points needs proof that the member is here: the code sent to them or the "
+        "QR code from their cabinet."
+    )
+
+
+class ConfirmationInvalid(DomainError):
+    """`reason`: wrong (with `attempts_left`), expired (no live code: ask for a new one),
+    locked (too many wrong tries) or qr_expired (the QR code was not the live one)."""
+
+    code = "confirmation_invalid"
+    default_detail = _("The confirmation code is wrong or has expired.")
 
 
 class RedeemLimitExceeded(DomainError):

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
 from psycopg.types.numeric import Int8
 
 from config.db import hot_cursor
 from customers.errors import MemberNotFound
-from customers.models import Member
-from loyalty.models import Account, LedgerEntry, PointLot, Program, Tier, TierChange
+from customers.models import Consent, Member
+from loyalty.models import Account, LedgerEntry, PointLot, Program, Purchase, Tier, TierChange
 from loyalty.money import add_months
 from loyalty.services.program import get_program, get_tier, get_tiers, program_zone
 from loyalty.services.tiers import (
@@ -104,6 +106,45 @@ def expiring_points(
     return _expiring_from_lots(rows.iterator(), zone=program_zone(get_program()), limit=limit)
 
 
+# --- which members a partner may read ------------------------------------------------------------
+def enrolment_source(partner_id: int) -> str:
+    """The consent `source` of a member a partner enrolled through the API (it marks the
+    member as that partner's)."""
+    return f"api:{partner_id}"
+
+
+def _known_to_partner_q(partner_id: int, member_field: str) -> Q:
+    """Members who joined through the partner or bought at its stores."""
+    bought = Purchase.objects.filter(member_id=OuterRef(member_field), partner_id=partner_id)
+    joined = Consent.objects.filter(
+        member_id=OuterRef(member_field), source=enrolment_source(partner_id)
+    )
+    return Q(Exists(bought)) | Q(Exists(joined))
+
+
+def partner_scope(partner_id: int) -> int | None:
+    """The partner whose members a read is limited to, or None when the program is a
+    coalition whose partners share members."""
+    return None if get_program().shares_members else partner_id
+
+
+def member_exists(member_id, *, readable_by: int | None = None) -> bool:
+    """Whether the member exists and, with `readable_by`, that partner may read them: they
+    joined through it or bought at its stores, or the program shares members — all in one
+    query (the ledger's first read must not add a round trip for the program settings)."""
+    try:
+        member_id = int(member_id)
+    except (ValueError, TypeError):
+        return False
+    accounts = Account.objects.filter(member_id=member_id)
+    if readable_by is not None:
+        shared = Program.objects.filter(pk=1, shares_members=True)
+        accounts = accounts.filter(
+            _known_to_partner_q(readable_by, "member_id") | Q(Exists(shared))
+        )
+    return accounts.exists()
+
+
 @dataclass
 class MemberSummary:
     member: Member
@@ -121,14 +162,20 @@ def member_summary(
     phone: str | None = None,
     card_number: str | None = None,
     expiring_limit: int = 5,
+    partner_id: int | None = None,
 ) -> MemberSummary:
     """A member with tier, balance, nearest expiries and ₽ left to the next tier, found by id,
     E.164 phone or card number — in one statement on PostgreSQL, at most three elsewhere (the
-    hot read of the till and the API). Raises MemberNotFound."""
+    hot read of the till and the API). With `partner_id`, only a member who joined through
+    that partner or bought at its stores is found. Raises MemberNotFound."""
     program = get_program()
     if connection.vendor == "postgresql":
-        return _member_summary_pg(member_id, phone, card_number, now, expiring_limit, program)
+        return _member_summary_pg(
+            member_id, phone, card_number, now, expiring_limit, program, partner_id
+        )
     accounts = Account.objects.select_related("member")
+    if partner_id is not None:
+        accounts = accounts.filter(_known_to_partner_q(partner_id, "member_id"))
     try:
         if member_id is not None:
             account = accounts.get(member_id=member_id)
@@ -210,18 +257,26 @@ _SUMMARY_PG = (
     "((l.expires_at - interval '1 microsecond') AT TIME ZONE %(zone)s::text)::date AS day, "
     f"SUM(l.remaining) AS points {_LIVE_LOTS} "
     "GROUP BY 1 ORDER BY 1 LIMIT %(limit)s::bigint) g) x "
-    "WHERE {where} = %(key)s"
+    "WHERE {where} = %(key)s{scope}"
+)
+# A partner's own members: bought at its stores (purchase_by_member) or joined through it.
+_SCOPE_PG = (
+    f" AND (EXISTS (SELECT 1 FROM {Purchase._meta.db_table} p WHERE p.member_id = a.member_id "  # noqa: S608
+    "AND p.partner_id = %(partner)s::bigint) OR EXISTS (SELECT 1 FROM "
+    f"{Consent._meta.db_table} c WHERE c.member_id = a.member_id AND c.source = %(source)s::text))"
 )
 
 
 @functools.cache
-def _summary_sql_pg(where: str, windowed: bool) -> str:
-    """The statement for one lookup column, with or without a window start (built once each)."""
+def _summary_sql_pg(where: str, windowed: bool, scoped: bool = False) -> str:
+    """The statement for one lookup column, with or without a window start and a partner's
+    scope (built once each)."""
     spend = spend_sql("a.member_id", "%(start)s::timestamptz" if windowed else None)
-    return _SUMMARY_PG.replace("{spend}", spend).replace("{where}", where)
+    sql = _SUMMARY_PG.replace("{spend}", spend).replace("{where}", where)
+    return sql.replace("{scope}", _SCOPE_PG if scoped else "")
 
 
-def _member_summary_pg(member_id, phone, card_number, now, expiring_limit, program):
+def _member_summary_pg(member_id, phone, card_number, now, expiring_limit, program, partner_id):
     """member_summary() in one statement, with nothing left to aggregate in Python."""
     if member_id is not None:
         try:
@@ -247,8 +302,11 @@ def _member_summary_pg(member_id, phone, card_number, now, expiring_limit, progr
     }
     if start is not None:
         params["start"] = start
+    if partner_id is not None:
+        params["partner"] = Int8(partner_id)
+        params["source"] = enrolment_source(partner_id)
     with hot_cursor() as cursor:
-        cursor.execute(_summary_sql_pg(where, start is not None), params)
+        cursor.execute(_summary_sql_pg(where, start is not None, partner_id is not None), params)
         row = cursor.fetchone()
     if row is None:
         raise MemberNotFound()
@@ -330,6 +388,48 @@ def _tier_secured_until(account, tier, spend, program, now) -> dt.date | None:
             day = occurred_at.astimezone(zone).date()
             return add_months(day, program.tier_window_months) + grace
     return None
+
+
+OPERATOR_ADJUSTMENT = _("Added or removed by the program operator")
+
+
+def entry_note(kind: str) -> str:
+    """What a member or a partner is told about an entry instead of its `reason`, which is the
+    staff's internal note and never leaves the back-office."""
+    return str(OPERATOR_ADJUSTMENT) if kind == LedgerEntry.Kind.ADJUST else ""
+
+
+def partner_ledger_rows(member_id: int):
+    """The member's ledger rows as a partner reads them, newest first; with the partner of each
+    entry's purchase, so that `partner_ledger_entry` can hide other partners' check ids."""
+    return ledger_entries(member_id).values(
+        "id",
+        "kind",
+        "points",
+        "created_at",
+        "purchase_id",
+        "refund_id",
+        "expires_at",
+        "purchase__partner_id",
+        "refund__purchase__partner_id",
+    )
+
+
+def partner_ledger_entry(row: dict, *, partner_id: int) -> dict:
+    """One row of `partner_ledger_rows` as the partner may see it: no internal reason (a
+    neutral note instead), and purchase and refund ids only of the partner's own checks."""
+    own_purchase = row["purchase__partner_id"] == partner_id
+    own_refund = row["refund__purchase__partner_id"] == partner_id
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "points": row["points"],
+        "created_at": row["created_at"],
+        "purchase_id": row["purchase_id"] if own_purchase else None,
+        "refund_id": row["refund_id"] if own_refund else None,
+        "expires_at": row["expires_at"],
+        "reason": entry_note(row["kind"]),
+    }
 
 
 def ledger_entries(member_id: int, *, kinds: list[str] | None = None):

@@ -72,6 +72,12 @@ class CheckForm(forms.Form):
         max_length=60,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    confirmation_code = forms.CharField(
+        label=_("Code from the member's SMS"),
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
 
 
 class LineForm(forms.Form):

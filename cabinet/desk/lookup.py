@@ -11,8 +11,10 @@ from customers.errors import InvalidInput, InvalidPhone, MemberNotFound
 from customers.models import Member
 from customers.phones import mask_phone, normalize_phone
 from customers.selectors import member_by_card, member_by_phone, members_by_number_tail
+from loyalty.services.presence import card_number_of_qr
 
 CARD = "card"
+QR = "qr"  # the cabinet's live QR: the card number and a changing code
 PHONE = "phone"
 TAIL = "tail"
 MIN_TAIL_DIGITS = 4
@@ -27,11 +29,16 @@ class Query:
 
     @property
     def masked(self) -> str:
-        if self.kind == CARD:
-            return f"{self.value[:2]}*******{self.value[-4:]}"
+        if self.kind in (CARD, QR):
+            card = self.card_number
+            return f"{card[:2]}*******{card[-4:]}"
         if self.kind == PHONE:
             return mask_phone(self.value)
         return f"*{self.value[-2:]}"
+
+    @property
+    def card_number(self) -> str:
+        return card_number_of_qr(self.value) if self.kind == QR else self.value
 
 
 def _bad(message: str) -> InvalidInput:
@@ -51,6 +58,9 @@ def parse_query(raw: str) -> Query:
         if not is_valid_card_number(digits):
             raise _bad(_("This card number is not valid: check the digits."))
         return Query(CARD, digits)
+    card = card_number_of_qr(digits) if digits == text else None
+    if card is not None and is_valid_card_number(card):
+        return Query(QR, digits)
     try:
         return Query(PHONE, normalize_phone(text))
     except InvalidPhone:
@@ -62,10 +72,10 @@ def parse_query(raw: str) -> Query:
 
 def find_members(query: Query) -> list[Member]:
     """Members matching the query: one for a phone or card, a few for the last digits."""
-    if query.kind in (CARD, PHONE):
-        finder = member_by_card if query.kind == CARD else member_by_phone
+    if query.kind in (CARD, QR, PHONE):
+        finder = member_by_phone if query.kind == PHONE else member_by_card
         try:
-            return [finder(query.value)]
+            return [finder(query.value if query.kind == PHONE else query.card_number)]
         except MemberNotFound:
             return []
     # Last digits: capped, so it never lists much of the member base.

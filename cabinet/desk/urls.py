@@ -13,6 +13,7 @@ urlpatterns = [
     path("m/<str:ref>/", views.member_page, name="member"),
     path("m/<str:ref>/quote/", views.quote, name="quote"),
     path("m/<str:ref>/check/", views.record_check, name="check"),
+    path("m/<str:ref>/code/", views.send_code, name="send_code"),
     path("m/<str:ref>/refund/", views.refund_search, name="member_refunds"),
     path("refund/", views.refund_search, name="refund_search"),
     path("purchases/<int:pk>/", views.receipt, name="receipt"),

@@ -23,7 +23,15 @@ from cabinet.desk.forms import (
     check_input,
     new_token,
 )
-from cabinet.desk.lookup import CARD, MAX_TAIL_MATCHES, PHONE, TAIL, find_members, parse_query
+from cabinet.desk.lookup import (
+    CARD,
+    MAX_TAIL_MATCHES,
+    PHONE,
+    QR,
+    TAIL,
+    find_members,
+    parse_query,
+)
 from cabinet.desk.presenters import mask_name, member_card, short_entry
 from customers.errors import DomainError, InvalidInput, MemberBlocked
 from customers.models import Member
@@ -33,6 +41,13 @@ from loyalty.errors import InsufficientPoints, PurchaseExists, RedeemLimitExceed
 from loyalty.models import Purchase, Refund
 from loyalty.selectors import member_balance
 from loyalty.services import quote_purchase, record_purchase, refund_purchase
+from loyalty.services.presence import (
+    Confirmation,
+    desk_pass,
+    desk_pass_is_valid,
+    is_live_qr,
+    send_redeem_code,
+)
 from loyalty.services.program import get_program
 
 CHECK_FIELDS = {"amount": "total", "redeem_points": "redeem_points", "external_id": "check_number"}
@@ -40,6 +55,8 @@ CHECK_CODES = {
     "redeem_limit_exceeded": "redeem_points",
     "insufficient_points": "redeem_points",
     "purchase_exists": "check_number",
+    "confirmation_required": "confirmation_code",
+    "confirmation_invalid": "confirmation_code",
 }
 RECENT_PURCHASES = 10
 
@@ -97,8 +114,16 @@ def lookup(request):
         if not found.is_active:
             form.add_error("q", str(MemberBlocked.default_detail))
             return render(request, "desk/lookup.html", {"form": form}, status=422)
+        if query.kind == QR:
+            if not is_live_qr(member_id=found.pk, token=query.value, now=now):
+                form.add_error(
+                    "q", _("The QR code has expired: ask the customer to open the card again.")
+                )
+                return render(request, "desk/lookup.html", {"form": form}, status=422)
+            # The live QR proves the customer is here: it lets this check spend points.
+            request.session[_pass_key(found.pk)] = desk_pass(member_id=found.pk)
         return redirect("desk:member", ref=member_ref(found.pk, request.user))
-    if not members and query.kind == CARD:
+    if not members and query.kind in (CARD, QR):
         form.add_error("q", _("No member has this card."))
         return render(request, "desk/lookup.html", {"form": form}, status=422)
     context = {"form": form, "query_masked": query.masked}
@@ -157,6 +182,19 @@ def enroll(request):
 # --- the member and the check ------------------------------------------------------------------
 
 
+def _pass_key(member_id: int) -> str:
+    return f"desk-presence-{member_id}"
+
+
+def _confirmation(request, member_id: int, form) -> Confirmation:
+    """The proof of presence this check offers: the live QR seen at the lookup, or the code
+    the customer read out."""
+    return Confirmation(
+        code=form.cleaned_data.get("confirmation_code") or "",
+        desk_pass=request.session.get(_pass_key(member_id), ""),
+    )
+
+
 def _member(request, ref) -> Member:
     member_id = member_id_from_ref(ref, request.user)
     return get_object_or_404(Member.objects.select_related("account"), pk=member_id)
@@ -169,6 +207,10 @@ def _render_member(request, member, ref, form, lines, *, status=200):
         "form": form,
         "lines": lines,
         "can_record": request.user.store_id is not None,
+        "needs_proof": get_program().needs_redeem_confirmation,
+        "qr_seen": desk_pass_is_valid(
+            member_id=member.pk, value=request.session.get(_pass_key(member.pk), "")
+        ),
     }
     return render(request, "desk/member.html", context, status=status)
 
@@ -244,6 +286,7 @@ def record_check(request, ref):
                 external_id=form.cleaned_data["check_number"].strip() or f"desk-{token}",
                 idempotency_key=token,
                 now=now,
+                confirmation=_confirmation(request, member.pk, form),
                 **check_input(form, lines),
             )
         except PurchaseExists as exc:
@@ -263,6 +306,22 @@ def record_check(request, ref):
             )
             return redirect("desk:receipt", pk=result.purchase.pk)
     return _render_member(request, member, ref, form, lines, status=422)
+
+
+@require_POST
+@desk_required
+def send_code(request, ref):
+    """Send the customer the SMS code that lets this check spend their points."""
+    member_id = member_id_from_ref(ref, request.user)
+    try:
+        send_redeem_code(member_id=member_id, now=timezone.now())
+    except DomainError as exc:
+        message = str(exc.detail)
+        if "retry_after" in exc.extra:
+            message += " " + _("Try again in %(n)s s.") % {"n": exc.extra["retry_after"]}
+        return JsonResponse({"ok": False, "message": message}, status=exc.http_status)
+    message = _("The code was sent to the customer's phone. Ask them to read it out.")
+    return JsonResponse({"ok": True, "message": message})
 
 
 def _partner_purchases(request):

@@ -1,9 +1,13 @@
 """Home (balance, expiry, tier, card) and the read-only pages: offers, rules, FAQ."""
 
+from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 
 from cabinet.member_auth import member_required
 from cabinet.models import FaqEntry
+from cabinet.templatetags.cabinet_card import live_qr_svg
 from cabinet.views.common import render_page
 from loyalty.selectors import expiring_points, member_balance, tier_changes, tier_progress
 from loyalty.services.program import get_program
@@ -26,6 +30,14 @@ def home(request):
             "tier_changes": tier_changes(member.pk, limit=3),
         },
     )
+
+
+@never_cache
+@member_required
+def card_qr(request):
+    """The card's QR code for this moment, as SVG: the home page swaps it in as it changes."""
+    svg = live_qr_svg(request.member, _("QR code of your card"))
+    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
 
 @member_required

@@ -7,7 +7,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from customers.admin import PhoneSearchMixin
+from customers.admin import MemberPrivacyMixin, PhoneSearchMixin
 from loyalty.errors import TierConfigInvalid
 from loyalty.models import Program, Tier, TierChange
 from loyalty.services.program import get_program
@@ -38,6 +38,7 @@ class ProgramAdmin(admin.ModelAdmin):
             _("Tiers"),
             {"fields": ("tier_window_months", "tier_downgrade_policy", "tier_grace_days")},
         ),
+        (_("Spending and partners"), {"fields": ("redeem_confirmation", "shares_members")}),
         (_("Cashier desk"), {"fields": ("desk_lookups_per_minute",)}),
         (_("Texts"), {"fields": ("rules_text", "rules_text_en", "join_consent_text")}),
     )
@@ -167,8 +168,9 @@ class TierAdmin(admin.ModelAdmin):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(PhoneSearchMixin, admin.ModelAdmin):
+class TierChangeAdmin(MemberPrivacyMixin, PhoneSearchMixin, admin.ModelAdmin):
     phone_lookup = "account__member__phone"
+    member_id_attr = "account_id"
     list_display = (
         "created_at",
         "member",

@@ -95,8 +95,8 @@ def plain_check(data, *, purchase: bool) -> dict | None:
         if "redeem_points" in data:
             result["redeem_points"] = _integer(data["redeem_points"], _FIELDS["redeem_points"])
         if purchase:
-            if "occurred_at" in data:
-                raise _NotPlain  # parsing times is the serializer's job
+            if "occurred_at" in data or "confirmation" in data:
+                raise _NotPlain  # parsing times and proofs is the serializer's job
             result["external_id"] = _text(data.get("external_id"), _FIELDS["external_id"])
             if "store_id" in data:
                 store = data["store_id"]

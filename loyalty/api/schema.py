@@ -70,8 +70,10 @@ _DESCRIPTIONS = {
     "`refund_exists`, `request_in_progress`).",
     422: "Refused by the program's rules (`redeem_limit_exceeded` with `max_redeem_points`, "
     "`insufficient_points` with `available`, `member_blocked`, `refund_exceeds_purchase`, "
-    "`idempotency_key_reused`).",
-    429: "Too many requests for this key (`throttled`); see the Retry-After header.",
+    "`idempotency_key_reused`, `confirmation_required`, `confirmation_invalid` with `reason`: "
+    "`wrong` with `attempts_left`, `expired`, `locked` or `qr_expired`).",
+    429: "Too many requests for this key (`throttled`; see the Retry-After header), or too many "
+    "confirmation codes for this member (`otp_rate_limited` with `retry_after`, seconds).",
 }
 
 

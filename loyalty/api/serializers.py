@@ -53,10 +53,11 @@ class MemberIn(serializers.Serializer):
 class LookupIn(serializers.Serializer):
     phone = serializers.CharField(required=False, max_length=32)
     card = serializers.CharField(required=False, max_length=13)
+    qr = serializers.CharField(required=False, max_length=40)
 
     def validate(self, attrs):
-        if bool(attrs.get("phone")) == bool(attrs.get("card")):
-            raise serializers.ValidationError(_("Give either phone or card."))
+        if sum(bool(attrs.get(name)) for name in ("phone", "card", "qr")) != 1:
+            raise serializers.ValidationError(_("Give one of phone, card or qr."))
         return attrs
 
 
@@ -96,6 +97,18 @@ class QuoteIn(CheckIn):
     pass
 
 
+class ConfirmationIn(serializers.Serializer):
+    code = serializers.CharField(
+        required=False, allow_blank=True, max_length=12, help_text=_("The code the member got.")
+    )
+    qr = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text=_("The live QR code of the member's cabinet card, as scanned."),
+    )
+
+
 class PurchaseIn(CheckIn):
     external_id = serializers.CharField(max_length=100, help_text=_("The check number."))
     store_id = serializers.IntegerField(
@@ -103,6 +116,10 @@ class PurchaseIn(CheckIn):
     )
     occurred_at = serializers.DateTimeField(
         required=False, help_text=_("When the check was paid; default now.")
+    )
+    confirmation = ConfirmationIn(
+        required=False,
+        help_text=_("Proof that the member is at the till, when points are redeemed."),
     )
 
     def validate_occurred_at(self, value):
@@ -265,6 +282,10 @@ def refund_body(refund: Refund, available: int, pending: int) -> dict:
     }
 
 
+def confirmation_code_body(expires_in: int) -> dict:
+    return {"sent": True, "expires_in": expires_in}
+
+
 def ledger_entry_body(row: dict) -> dict:
     return {
         "id": row["id"],
@@ -341,7 +362,14 @@ class LedgerEntryOut(serializers.Serializer):
     purchase_id = serializers.IntegerField(allow_null=True)
     refund_id = serializers.IntegerField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)
-    reason = serializers.CharField()
+    reason = serializers.CharField(
+        help_text=_("A neutral note (e.g. for an operator's adjustment); may be empty.")
+    )
+
+
+class ConfirmationCodeOut(serializers.Serializer):
+    sent = serializers.BooleanField()
+    expires_in = serializers.IntegerField(help_text=_("Seconds the code stays valid."))
 
 
 class LineDiscountOut(serializers.Serializer):

@@ -29,6 +29,11 @@ urlpatterns = [
     path("v1/members/lookup", views.MemberLookupView.as_view(), name="api-member-lookup"),
     path("v1/members/<dbid:id>", views.MemberDetailView.as_view(), name="api-member"),
     path("v1/members/<dbid:id>/ledger", views.MemberLedgerView.as_view(), name="api-ledger"),
+    path(
+        "v1/members/<dbid:id>/confirmation-code",
+        views.ConfirmationCodeView.as_view(),
+        name="api-confirmation-code",
+    ),
     path("v1/purchases", views.PurchaseCreateView.as_view(), name="api-purchases"),
     path("v1/purchases/quote", views.QuoteView.as_view(), name="api-quote"),
     path("v1/purchases/<dbid:id>", views.PurchaseDetailView.as_view(), name="api-purchase"),

@@ -4,13 +4,16 @@ Hot paths (lookup, quote, purchase) build their JSON by hand and keep a constant
 statements per request; tests pin the counts.
 """
 
+import datetime as dt
 import functools
 import logging
 
 from django.db import DatabaseError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -25,10 +28,23 @@ from loyalty.api import schema as doc
 from loyalty.api import serializers as s
 from loyalty.api.checks import plain_check
 from loyalty.api.errors import domain_error_body
-from loyalty.errors import InvalidCheck, PurchaseExists, PurchaseNotFound
+from loyalty.errors import ConfirmationInvalid, InvalidCheck, PurchaseExists, PurchaseNotFound
 from loyalty.models import Account, Purchase, Store
-from loyalty.selectors import ledger_entries, member_summary
+from loyalty.selectors import (
+    enrolment_source,
+    member_exists,
+    member_summary,
+    partner_ledger_entry,
+    partner_ledger_rows,
+    partner_scope,
+)
 from loyalty.services import quote_purchase, record_purchase, refund_purchase
+from loyalty.services.presence import (
+    Confirmation,
+    card_number_of_qr,
+    is_live_qr,
+    send_redeem_code,
+)
 
 logger = logging.getLogger("loyalty.api")
 
@@ -181,7 +197,7 @@ class MemberCreateView(PartnerView):
                 consents=dict(data["consents"]),
                 now=now,
                 channel=Member.Channel.API,
-                source=f"api:{request.user.pk}",
+                source=enrolment_source(request.user.pk),
                 email=data.get("email"),
                 first_name=data.get("first_name", ""),
                 last_name=data.get("last_name", ""),
@@ -196,12 +212,23 @@ class MemberCreateView(PartnerView):
 class MemberLookupView(PartnerView):
     @extend_schema(
         operation_id="members_lookup",
-        summary="Find a member by phone or card",
+        summary="Find a member by phone, card or the cabinet's live QR code",
+        description="Exactly one of `phone`, `card`, `qr`. By phone: only a member who joined "
+        "through your key or bought at your stores (unless the program shares members); anyone "
+        "else → 404 `member_not_found`. By card number or live QR (the member is at the till): "
+        "any member. A QR token that is no longer live → 422 `confirmation_invalid` "
+        "(`reason`: `qr_expired`): ask the member to open the card again.",
         parameters=[
             OpenApiParameter("phone", str, description="Phone in any notation."),
             OpenApiParameter("card", str, description="Card number (13 digits, EAN-13)."),
+            OpenApiParameter(
+                "qr",
+                str,
+                description="The scanned QR code of the cabinet's card: 21 digits, the card "
+                "number and a code that changes every 30 seconds.",
+            ),
         ],
-        responses={200: s.MemberOut, **doc.errors(400, 404)},
+        responses={200: s.MemberOut, **doc.errors(400, 404, 422)},
         examples=[OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True)],
     )
     def get(self, request):
@@ -209,11 +236,24 @@ class MemberLookupView(PartnerView):
         now = timezone.now()
         if query.get("phone"):
             try:
-                summary = member_summary(phone=normalize_phone(query["phone"]), now=now)
+                phone = normalize_phone(query["phone"])
             except InvalidPhone as exc:
                 raise MemberNotFound() from exc
-        else:
+            summary = member_summary(
+                phone=phone, now=now, partner_id=partner_scope(request.user.pk)
+            )
+        elif query.get("card"):
             summary = member_summary(card_number=query["card"], now=now)
+        else:
+            card = card_number_of_qr(query["qr"])
+            if card is None:
+                raise MemberNotFound()
+            summary = member_summary(card_number=card, now=now)
+            if not is_live_qr(member_id=summary.member.pk, token=query["qr"], now=now):
+                raise ConfirmationInvalid(
+                    _("The QR code has expired: ask the member to open the card again."),
+                    reason="qr_expired",
+                )
         return Response(s.member_body(summary))
 
 
@@ -221,12 +261,38 @@ class MemberDetailView(PartnerView):
     @extend_schema(
         operation_id="members_retrieve",
         summary="A member's card, tier, balance and expiring points",
+        description="Only a member who joined through your key or bought at your stores "
+        "(unless the program shares members); anyone else → 404 `member_not_found`.",
         parameters=[doc.path_id("id", "Member id.")],
         responses={200: s.MemberOut, **doc.errors(404)},
         examples=[OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True)],
     )
     def get(self, request, id):
-        return Response(s.member_body(member_summary(member_id=id, now=timezone.now())))
+        summary = member_summary(
+            member_id=id, now=timezone.now(), partner_id=partner_scope(request.user.pk)
+        )
+        return Response(s.member_body(summary))
+
+
+class ConfirmationCodeView(PartnerView):
+    @extend_schema(
+        operation_id="members_confirmation_code",
+        summary="Send the member a code to spend points",
+        description="Sends the member an SMS with a 6-digit code (valid 5 minutes, 5 tries) "
+        "that the till passes as `confirmation.code` of a purchase that redeems points. The "
+        "member reads it out at the till. At most 3 codes per member per 15 minutes → 429 "
+        "`otp_rate_limited` with `retry_after` (seconds). Each code replaces the previous one. "
+        "With an `Idempotency-Key`, a retry does not send another SMS.",
+        parameters=[doc.path_id("id", "Member id."), doc.IDEMPOTENCY_KEY_OPTIONAL],
+        request=None,
+        responses={202: s.ConfirmationCodeOut, **doc.errors(404, 422, 429)},
+    )
+    def post(self, request, id):
+        def work(_claim):
+            lifetime = send_redeem_code(member_id=id, now=timezone.now())
+            return 202, s.confirmation_code_body(int(lifetime.total_seconds()))
+
+        return idempotent(request, work, required=False)
 
 
 class LedgerPagination(CursorPagination):
@@ -235,6 +301,20 @@ class LedgerPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
 
+    def decode_cursor(self, request):
+        """A cursor whose position is not a time in UTC, as the pages' own links carry, is as
+        invalid as one that does not decode: 404 `not_found` (DRF checks only the encoding;
+        the query would fail on the value)."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                position = parse_datetime(cursor.position)
+            except ValueError:  # well-formed but impossible, e.g. month 13
+                position = None
+            if position is None or position.utcoffset() != dt.timedelta(0):
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
+
 
 class MemberLedgerView(PartnerView):
     pagination_class = LedgerPagination  # also tells drf-spectacular the page envelope
@@ -242,6 +322,9 @@ class MemberLedgerView(PartnerView):
     @extend_schema(
         operation_id="members_ledger",
         summary="A member's points history, newest first",
+        description="Only a member who joined through your key or bought at your stores "
+        "(unless the program shares members). `purchase_id` and `refund_id` are given only for "
+        "your own checks; `reason` is a neutral note (staff's internal notes are never shown).",
         parameters=[
             doc.path_id("id", "Member id."),
             OpenApiParameter("cursor", str, description="From `next`/`previous` of a page."),
@@ -252,14 +335,14 @@ class MemberLedgerView(PartnerView):
         responses={200: s.LedgerEntryOut(many=True), **doc.errors(404)},
     )
     def get(self, request, id):
-        if not Account.objects.filter(member_id=id).exists():
+        partner_id = request.user.pk
+        if not member_exists(id, readable_by=partner_id):
             raise MemberNotFound()
         paginator = self.pagination_class()
-        rows = ledger_entries(id).values(
-            "id", "kind", "points", "created_at", "purchase_id", "refund_id", "expires_at", "reason"
+        page = paginator.paginate_queryset(partner_ledger_rows(id), request, view=self)
+        return paginator.get_paginated_response(
+            [s.ledger_entry_body(partner_ledger_entry(row, partner_id=partner_id)) for row in page]
         )
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response([s.ledger_entry_body(row) for row in page])
 
 
 # --- purchases ----------------------------------------------------------------------------------
@@ -348,11 +431,22 @@ def _created_body_from_db(partner, **lookup) -> dict:
     return s.purchase_created_body(purchase, purchase.lines.all(), *balance)
 
 
+def _confirmation(data: dict | None) -> Confirmation | None:
+    if not data:
+        return None
+    return Confirmation(code=data.get("code", ""), qr=data.get("qr", ""))
+
+
 class PurchaseCreateView(PartnerView):
     @extend_schema(
         operation_id="purchases_create",
         summary="Record a purchase: redeem, then earn",
-        description="Needs an `Idempotency-Key`. Over the redeem cap → 422 "
+        description="Needs an `Idempotency-Key`. Redeeming points when the program asks for "
+        'proof of presence needs `confirmation`: `{"code": …}` sent by '
+        '`POST /members/{id}/confirmation-code`, or `{"qr": …}` the live QR of the member\'s '
+        "cabinet → else 422 `confirmation_required`, or `confirmation_invalid` with `reason` "
+        "(`wrong` + `attempts_left`, `expired`, `locked`, `qr_expired`); a code is used once. "
+        "Earning alone needs none. Over the redeem cap → 422 "
         "`redeem_limit_exceeded`; over the balance → 422 `insufficient_points`; a blocked member "
         "→ 422 `member_blocked`; the same `external_id` under another key → 409 `purchase_exists`.",
         parameters=[doc.IDEMPOTENCY_KEY],
@@ -403,6 +497,7 @@ class PurchaseCreateView(PartnerView):
                     occurred_at=data.get("occurred_at"),
                     idempotency_key=guard.key,
                     prelude=guard.prelude(),
+                    confirmation=_confirmation(data.get("confirmation")),
                 )
             except PurchaseExists as exc:
                 if guard.taken_over and exc.extra.get("idempotency_key") == guard.key:

@@ -15,6 +15,10 @@ class Program(models.Model):
         DEBT = "debt", _("debt: the balance owes points, repaid from future earnings")
         WITHHOLD = "withhold", _("withhold: the shortfall is kept from the cash refund")
 
+    class RedeemConfirmation(models.TextChoices):
+        OFF = "off", _("off: a phone number or card number is enough to spend points")
+        REQUIRED = "required", _("required: a code sent to the member or the cabinet's live QR")
+
     class DowngradePolicy(models.TextChoices):
         NONE = "none", _("never downgrade")
         ONE_DOWN = "one_down", _("one tier down per review")
@@ -67,6 +71,22 @@ class Program(models.Model):
     desk_lookups_per_minute = models.PositiveSmallIntegerField(
         _("cashier desk lookups per cashier per minute"), default=30
     )
+    # A real shop does not let a phone number alone spend someone's points: proof that the
+    # member is at the till is required by default (installs that predate it keep "off").
+    redeem_confirmation = models.CharField(
+        _("proof of presence to spend points"),
+        max_length=10,
+        choices=RedeemConfirmation.choices,
+        default=RedeemConfirmation.REQUIRED,
+    )
+    shares_members = models.BooleanField(
+        _("partners share members (coalition)"),
+        default=False,
+        help_text=_(
+            "Off: a partner reads (by id or phone) only members who joined through it or bought "
+            "at its stores; a lookup by card or live QR is always allowed."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -80,6 +100,10 @@ class Program(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
+
+    @property
+    def needs_redeem_confirmation(self) -> bool:
+        return self.redeem_confirmation == self.RedeemConfirmation.REQUIRED
 
     @property
     def rules(self) -> str:

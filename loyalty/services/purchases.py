@@ -17,6 +17,7 @@ from loyalty.money import floor_points, from_kopecks, split_proportionally, to_k
 from loyalty.services.checks import CheckLine, build_check
 from loyalty.services.instances import built
 from loyalty.services.ledger import LedgerTransaction, Prelude, lock_account_and_lots
+from loyalty.services.presence import Confirmation, WrongCode, check_presence, count_wrong_code
 from loyalty.services.program import get_program, get_tier
 from loyalty.services.tiers import upgrade_if_qualified
 
@@ -186,6 +187,7 @@ def record_purchase(
     cashier=None,
     idempotency_key: str = "",
     prelude: Prelude | None = None,
+    confirmation: Confirmation | None = None,
 ) -> PurchaseResult:
     """Record a check: redeem points (at most the program's share and the balance), then earn
     on the money paid at the member's tier rate, rounded down — one transaction.
@@ -198,6 +200,9 @@ def record_purchase(
 
     A purchase that lifts the qualifying spend over a tier threshold upgrades the member after
     its own points are earned at the old rate.
+
+    Spending points needs the `confirmation` that the member is present when the program asks
+    for it (services/presence.py); earning alone never does.
     """
     check = build_check(lines, amount)
     external_id = (external_id or "").strip()
@@ -239,6 +244,13 @@ def record_purchase(
             else:
                 available = sum(lot.remaining for lot in ledger.spendable_lots())
                 _check_redeem(redeem_points, available, redeem_cap(program, check, available))
+                check_presence(
+                    program=program,
+                    member_id=account.member_id,
+                    redeem_points=redeem_points,
+                    confirmation=confirmation,
+                    now=now,
+                )
             discount = redeem_points * program.point_value
             total = sum((line.amount for line in check), Decimal(0))
             tier = get_tier(account.tier_id)
@@ -293,6 +305,8 @@ def record_purchase(
                 lines=[LineDiscount(line.sku, line.amount, d) for line, d in zip(check, shares)],
                 account=account,
             )
+    except WrongCode as exc:
+        raise count_wrong_code(exc, now=now) from exc
     except IntegrityError as exc:
         existing = Purchase.objects.filter(partner=partner, external_id=external_id).first()
         if existing is None:

@@ -105,5 +105,27 @@
     });
   });
 
+  // "Send code": the SMS code that lets this check spend points; the check stays as typed.
+  var sendCode = document.getElementById("send-code");
+  if (sendCode) {
+    sendCode.addEventListener("click", function (event) {
+      event.preventDefault();
+      var status = document.getElementById("send-code-status");
+      sendCode.disabled = true;
+      fetch(sendCode.dataset.url, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+      }).then(function (r) { return r.json(); }).then(function (data) {
+        status.textContent = data.message;
+        status.className = data.ok ? "muted" : "error";
+        document.getElementById("id_confirmation_code").focus();
+      }).catch(function () { status.className = "error"; }).finally(function () {
+        sendCode.disabled = false;
+      });
+    });
+  }
+
   if (hasCheck()) requestQuote();
 })();

@@ -48,7 +48,8 @@ def test_statement_pdf_has_the_balance_and_history_in_cyrillic(member_client, me
     assert "Копилка" in text
     assert member.card_number in text
     assert "Анна Кузнецова" in text
-    assert "Подарок" in text and "+25" in text
+    assert "Начисление/списание оператором программы" in text and "+25" in text
+    assert "Подарок" not in text  # the staff's internal reason stays in the back-office
     assert "ЧЕК-7" not in text  # before the period: only in the opening balance
     lines = {line.split()[-1] for line in text.splitlines() if line.strip()}
     assert {"100", "125"} <= lines  # opening 100 (5000 ₽ / 50), closing 125

@@ -90,3 +90,29 @@ def test_a_double_submitted_check_records_once(live_server, desk_page, cashier, 
     assert urls[0] == urls[1]
     assert "/desk/purchases/" in urls[0]
     assert Purchase.objects.count() == 1
+
+
+def test_to_spend_points_the_cashier_sends_a_code_and_types_what_the_customer_reads_out(
+    live_server, desk_page, cashier, rich_member, settings, tmp_path
+):
+    from loyalty.models import Program
+    from tests.cabinet.helpers import code_from_outbox
+    from tests.loyalty.helpers import set_program
+
+    set_program(redeem_confirmation=Program.RedeemConfirmation.REQUIRED)
+    settings.OUTBOX_DIR = tmp_path / "outbox"
+    settings.SMS_BACKEND = "customers.sms.FileSMSBackend"
+    page = desk_page
+    sign_in(page, live_server.url)
+    find(page, "+79123456789")
+    expect(page.locator("#id_total")).to_be_focused()
+    page.keyboard.type("1000")
+    page.fill("#id_redeem_points", "100")
+    page.click("#send-code")
+    expect(page.locator("#send-code-status")).to_contain_text("The code was sent")
+    expect(page.locator("#id_confirmation_code")).to_be_focused()
+    page.keyboard.type(code_from_outbox(settings.OUTBOX_DIR, rich_member.phone))
+    page.keyboard.press("Enter")  # confirms the check (it does not send another code)
+    expect(page.locator("#receipt-redeemed")).to_have_text("100")
+    assert Purchase.objects.get().redeemed_points == 100
+    assert len(list(settings.OUTBOX_DIR.glob("sms-*.txt"))) == 1
