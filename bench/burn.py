@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Benchmarks run with DEBUG=false, which refuses the public development key.
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-not-for-production")
 
 NOW_SQL = "timestamptz '2026-07-01 03:00:00+00'"
 NOW_ISO = "2026-07-01T03:00:00+00:00"

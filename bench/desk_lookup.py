@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Benchmarks run with DEBUG=false, which refuses the public development key.
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-not-for-production")
 
 PHONE_PREFIX = "+7999"
 CARD_PREFIX = "29"  # in-store range, apart from the real cards' "27"

@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Benchmarks run with DEBUG=false, which refuses the public development key.
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-not-for-production")
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 NOW = dt.datetime(2026, 11, 20, 3, 30, tzinfo=MOSCOW)

@@ -7,6 +7,7 @@ from cabinet.views import auth, history, home, profile, statement
 app_name = "cabinet"
 urlpatterns = [
     path("", home.home, name="home"),
+    path("card/qr.svg", home.card_qr, name="card_qr"),
     path("login/", auth.login_view, name="login"),
     path("join/", auth.join_view, name="join"),
     path("code/", auth.code_view, name="code"),
@@ -22,6 +23,8 @@ urlpatterns = [
     path("profile/dates/<int:pk>/remove/", profile.date_remove, name="date_remove"),
     path("profile/notifications/", profile.notifications, name="notifications"),
     path("profile/consents/", profile.consent, name="consent"),
+    path("profile/my-data.json", profile.data_export, name="data_export"),
+    path("profile/erase/", profile.erase, name="erase"),
     path("statement/", statement.statement, name="statement"),
     path("statement/<str:card_number>.pdf", statement.statement_pdf, name="statement_pdf"),
 ]

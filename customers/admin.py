@@ -5,32 +5,74 @@ call it), so the rules of joining — personal-data consent, one member per phon
 unique e-mail, a plausible birth date — live in one place.
 """
 
+from operator import attrgetter
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportMixin
+from import_export.admin import ExportMixin, ImportExportMixin
 
 from customers.errors import DomainError, InvalidPhone, MemberExists
-from customers.models import Consent, ImportantDate, Member, User
+from customers.models import Consent, DataRequest, ImportantDate, Member, PersonalDataAccess, User
 from customers.phones import normalize_phone
 from customers.resources import MemberResource
 from customers.services import (
     enroll_member,
+    erase_member,
     normalize_email,
     update_profile,
     validate_birth_date,
 )
+from customers.staff_access import (
+    CASHIER_GROUP,
+    can_export_personal_data,
+    can_see_personal_data,
+    record_personal_data_export,
+)
+
+
+class StaffUserChangeForm(UserChangeForm):
+    """A cashier works only at the desk, so a user in the cashier group has no staff status
+    (staff status opens the back-office)."""
+
+    def clean(self):
+        data = super().clean()
+        groups = data.get("groups")
+        is_cashier = groups is not None and groups.filter(name=CASHIER_GROUP).exists()
+        if is_cashier and data.get("is_staff"):
+            self.add_error(
+                "is_staff",
+                _(
+                    "A cashier works only at the cashier desk: leave staff status off "
+                    "(it opens the back-office)."
+                ),
+            )
+        return data
 
 
 @admin.register(User)
 class StaffUserAdmin(BaseUserAdmin):
+    form = StaffUserChangeForm
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("Cashier desk"), {"fields": ("store",)}),
+        (
+            _("Cashier desk"),
+            {
+                "fields": ("store",),
+                "description": _(
+                    "A cashier: the “cashier” group, a store, no staff status — the desk only. "
+                    "Marketers and analysts: staff status and their group."
+                ),
+            },
+        ),
     )
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "store")
     list_select_related = ("store__partner",)
@@ -53,17 +95,199 @@ class PhoneSearchMixin:
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not can_see_personal_data(request.user):
+            return results, may_have_duplicates  # no probing whether a phone is a member
         e164 = phone_query(search_term.strip()) if search_term.strip() else None
         if e164:
             results = results | queryset.filter(**{self.phone_lookup: e164})
         return results, may_have_duplicates
 
 
+class PersonalDataExportMixin(ExportMixin):
+    """Every export in the back-office: offered only to staff allowed to take members' personal
+    data out, and logged (who, when, which columns, how many rows, the filter or selection)
+    before the file is handed out. Every admin with an export uses this mixin."""
+
+    def has_export_permission(self, request) -> bool:
+        return super().has_export_permission(request) and can_export_personal_data(request.user)
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        kwargs.setdefault("file_format_title", file_format.get_title())
+        return super().get_export_data(file_format, request, queryset, **kwargs)
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        dataset = super().get_data_for_export(request, queryset, **kwargs)
+        export_form = kwargs.get("export_form")
+        selection = []
+        if export_form is not None and "export_items" in export_form.changed_data:
+            selection = export_form.cleaned_data["export_items"]
+        record_personal_data_export(
+            user=request.user,
+            resource=self.choose_export_resource_class(export_form, request).__name__,
+            model=self.model._meta.label_lower,
+            columns=dataset.headers or [],
+            row_count=len(dataset),
+            filters=dict(request.GET.lists()),
+            selection=selection,
+            file_format=kwargs.get("file_format_title", ""),
+            ip=request.META.get("REMOTE_ADDR"),
+            now=timezone.now(),
+        )
+        return dataset
+
+
+class MemberPrivacyMixin:
+    """Staff who may not see members' personal data (analysts) see a member only as a number:
+    list columns and fields that would show a phone, card or name (`member_columns`) show
+    "#<member id>" instead, and searching by member details is off."""
+
+    member_columns: tuple[str, ...] = ("member", "account", "member_link")
+    member_id_attr = "member_id"  # the path from the row to its member's id
+
+    def _hides_personal_data(self, request) -> bool:
+        return not can_see_personal_data(request.user)
+
+    def _pseudonymise(self, names):
+        result = []
+        for name in names:
+            name = "member_number" if name in self.member_columns else name
+            if name not in result:
+                result.append(name)
+        return tuple(result)
+
+    @admin.display(description=_("member"))
+    def member_number(self, obj) -> str:
+        return f"#{attrgetter(self.member_id_attr)(obj)}"
+
+    def get_list_display(self, request):
+        names = super().get_list_display(request)
+        return self._pseudonymise(names) if self._hides_personal_data(request) else names
+
+    def get_list_display_links(self, request, list_display):
+        links = super().get_list_display_links(request, list_display)
+        if links and self._hides_personal_data(request):
+            links = [name for name in self._pseudonymise(links) if name in list_display]
+        return links
+
+    def get_readonly_fields(self, request, obj=None):
+        names = super().get_readonly_fields(request, obj)
+        return self._pseudonymise(names) if self._hides_personal_data(request) else names
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._hides_personal_data(request):
+            return fieldsets
+        return [
+            (title, {**options, "fields": self._pseudonymise(options["fields"])})
+            for title, options in fieldsets
+        ]
+
+    def get_search_fields(self, request):
+        names = super().get_search_fields(request)
+        if self._hides_personal_data(request):
+            return tuple(name for name in names if "member" not in name)
+        return names
+
+    def _pseudonym(self, obj) -> str:
+        return gettext("member #%(id)s") % {"id": attrgetter(self.member_id_attr)(obj)}
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self._hides_personal_data(request):
+            # The page title and breadcrumbs name the object; for an account that is the phone.
+            context["original"] = Pseudonymous(obj, self._pseudonym(obj))
+            context["subtitle"] = self._pseudonym(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self._hides_personal_data(request):
+            label = self._pseudonym(obj)
+            extra_context = {
+                **(extra_context or {}),
+                "title": gettext("Change history: %s") % label,
+                "object": Pseudonymous(obj, label),
+            }
+        return super().history_view(request, object_id, extra_context)
+
+
+class Pseudonymous:
+    """An object as the admin templates see it, named without personal data."""
+
+    def __init__(self, obj, label: str):
+        self._obj = obj
+        self._label = label
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+    def __str__(self) -> str:
+        return self._label
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    """The log of personal data taken out of the back-office: read-only, for superusers and
+    staff holding its view permission (marketers)."""
+
+    list_display = ("created_at", "username", "action", "model", "resource", "row_count", "ip")
+    list_filter = ("action", "model", "created_at")
+    search_fields = ("username", "ip")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = (
+        "created_at",
+        "user",
+        "username",
+        "action",
+        "model",
+        "resource",
+        "row_count",
+        "columns",
+        "filters",
+        "selection",
+        "file_format",
+        "ip",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(admin.ModelAdmin):
+    """Members' personal-data requests carried out (a copy handed out, an erasure): read-only,
+    the record kept for the regulator (152-FZ)."""
+
+    list_display = ("created_at", "member", "kind", "source", "staff")
+    list_filter = ("kind", "source", "created_at")
+    date_hierarchy = "created_at"
+    list_select_related = ("member", "staff")
+    show_full_result_count = False
+    fields = ("created_at", "member", "kind", "source", "staff")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ConsentInline(admin.TabularInline):
     """The consent history: every grant and withdrawal, as given. Never edited by hand."""
 
     model = Consent
-    fields = ("kind", "given_at", "withdrawn_at", "source", "text_version")
+    fields = ("kind", "given_at", "withdrawn_at", "source", "text_version", "text")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -177,7 +401,7 @@ class MemberChangeForm(forms.ModelForm):
 
 
 @admin.register(Member)
-class MemberAdmin(PhoneSearchMixin, ImportExportMixin, admin.ModelAdmin):
+class MemberAdmin(PhoneSearchMixin, PersonalDataExportMixin, ImportExportMixin, admin.ModelAdmin):
     phone_lookup = "phone"
     resource_classes = [MemberResource]
     form = MemberChangeForm
@@ -200,6 +424,7 @@ class MemberAdmin(PhoneSearchMixin, ImportExportMixin, admin.ModelAdmin):
     search_help_text = _("Phone in any notation, card number, e-mail or name.")
     date_hierarchy = "created_at"
     show_full_result_count = False
+    actions = ["erase_personal_data"]
     readonly_fields = (
         "phone",
         "card_number",
@@ -207,6 +432,8 @@ class MemberAdmin(PhoneSearchMixin, ImportExportMixin, admin.ModelAdmin):
         "referred_by",
         "channel",
         "closure_requested_at",
+        "closed_at",
+        "erased_at",
         "created_at",
         "updated_at",
         "account_link",
@@ -224,6 +451,8 @@ class MemberAdmin(PhoneSearchMixin, ImportExportMixin, admin.ModelAdmin):
                     "created_at",
                     "updated_at",
                     "closure_requested_at",
+                    "closed_at",
+                    "erased_at",
                 )
             },
         ),
@@ -236,6 +465,32 @@ class MemberAdmin(PhoneSearchMixin, ImportExportMixin, admin.ModelAdmin):
         ),
     )
     inlines = [ImportantDateInline, ConsentInline]
+
+    @admin.action(permissions=["change"], description=_("Erase personal data (152-FZ)"))
+    def erase_personal_data(self, request, queryset):
+        """Erasure on a member's request or after closure: a confirmation page first, then
+        `erase_member` for each selected member."""
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/customers/member/erase_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Erase personal data"),
+                    "opts": self.model._meta,
+                    "members": queryset,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        now = timezone.now()
+        for member_id in queryset.values_list("pk", flat=True):
+            erase_member(
+                member_id=member_id, now=now, source=DataRequest.Source.ADMIN, staff=request.user
+            )
+        self.message_user(
+            request, gettext("Personal data erased: %(count)d.") % {"count": queryset.count()}
+        )
+        return None
 
     @admin.display(description=_("name"))
     def full_name(self, obj: Member) -> str:
@@ -286,6 +541,11 @@ class MemberAdmin(PhoneSearchMixin, ImportExportMixin, admin.ModelAdmin):
                 birth_date=obj.birth_date,
                 now=timezone.now(),
             )
+
+    def has_import_permission(self, request) -> bool:
+        # An import enrols members: only staff who may add members (not analysts, who see the
+        # back-office but no members).
+        return super().has_import_permission(request) and self.has_add_permission(request)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Members with points history are protected; closing an account is a status change.

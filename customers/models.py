@@ -61,6 +61,13 @@ class Member(models.Model):
     )
     language = models.CharField(_("language"), max_length=8, default="ru")
     closure_requested_at = models.DateTimeField(_("closure requested at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    erased_at = models.DateTimeField(
+        _("personal data erased at"),
+        null=True,
+        blank=True,
+        help_text=_("Names, contacts and card replaced by placeholders; points history kept."),
+    )
     created_at = models.DateTimeField(_("joined at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -105,6 +112,10 @@ class Consent(models.Model):
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=20, help_text=_("Where it was given."))
     text_version = models.CharField(_("text version"), max_length=20)
+    text = models.TextField(
+        _("text"), blank=True, default="", help_text=_("The exact text the member agreed to.")
+    )
+    withdrawn_source = models.CharField(_("withdrawn where"), max_length=20, blank=True, default="")
 
     class Meta:
         verbose_name = _("consent")
@@ -173,6 +184,43 @@ class NotificationPreference(models.Model):
         ]
 
 
+class DataRequest(models.Model):
+    """A member's personal-data request that was carried out: a copy of their data handed
+    out or their data erased — who asked, through what and when (152-FZ). Never changed."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", _("copy of the data")
+        ERASURE = "erasure", _("erasure")
+
+    class Source(models.TextChoices):
+        CABINET = "cabinet", _("cabinet")
+        ADMIN = "admin", _("back-office")
+        SCHEDULE = "schedule", _("after closure (scheduled)")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="data_requests"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    staff = models.ForeignKey(
+        User,
+        verbose_name=_("staff user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("personal data request")
+        verbose_name_plural = _("personal data requests")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class LoginCode(models.Model):
     """A one-time code sent to a phone or e-mail for cabinet login; only its hash is stored."""
 
@@ -188,3 +236,58 @@ class LoginCode(models.Model):
         verbose_name = _("login code")
         verbose_name_plural = _("login codes")
         indexes = [models.Index(fields=["ip", "created_at"])]
+
+
+class PersonalDataAccess(models.Model):
+    """One time members' personal data left the back-office (today: an admin export): who took
+    it, when, which list and columns, how many rows, and the filter or selection used. Written
+    once by `customers.personal_data`, never changed or deleted."""
+
+    class Action(models.TextChoices):
+        EXPORT = "export", _("export")
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("staff user"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    username = models.CharField(_("username"), max_length=150)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    resource = models.CharField(_("resource"), max_length=100)
+    model = models.CharField(_("list"), max_length=100, help_text=_("app_label.model"))
+    row_count = models.PositiveIntegerField(_("rows"))
+    columns = models.JSONField(_("columns"), default=list)
+    filters = models.JSONField(
+        _("filters"), default=dict, help_text=_("The list's search and filters.")
+    )
+    selection = models.JSONField(
+        _("selection"), default=list, blank=True, help_text=_("Rows picked by hand, if any.")
+    )
+    file_format = models.CharField(_("file format"), max_length=20)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data access log")
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("view",)
+        permissions = [("export_personal_data", _("Can export members' personal data"))]
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.get_action_display()} {self.model} ({self.row_count})"
+
+
+class RateCounter(models.Model):
+    """Hits of one rate-limit key (a phone, an IP, a user name, an API key) in its current
+    window, shared by every server process (customers/ratelimit.py)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("rate-limit counter")
+        verbose_name_plural = _("rate-limit counters")

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,11 +15,27 @@ from customers.errors import (
     InvalidReferralCode,
     MemberExists,
 )
-from customers.models import Consent, Member
+from customers.models import Consent, DataRequest, LoginCode, Member
 from customers.phones import normalize_phone
 
 CONSENT_TEXT_VERSION = "2026-11"
 MAX_AGE_YEARS = 120
+# What a member ticks or presses for each consent (the cabinet's forms show these same words).
+CONSENT_TEXTS = {
+    Consent.Kind.PERSONAL_DATA: _(
+        "I agree to the processing of my personal data (required to join)"
+    ),
+    Consent.Kind.MARKETING_SMS: _("Send me offers by SMS"),
+    Consent.Kind.MARKETING_EMAIL: _("Send me offers by e-mail"),
+    Consent.Kind.PUSH: _("Send me push notifications"),
+}
+
+
+def consent_text(kind: str, *, preamble: str = "") -> str:
+    """The words a member agrees to for one kind of consent, in the current language: the
+    program's own text shown above the tick box (if any), then the tick box's label."""
+    label = str(CONSENT_TEXTS.get(kind, ""))
+    return "\n\n".join(part for part in (preamble.strip(), label) if part)
 
 
 def validate_birth_date(birth_date: dt.date | None, *, today: dt.date) -> None:
@@ -62,11 +79,13 @@ def enroll_member(
     birth_date: dt.date | None = None,
     referral_code: str | None = None,
     text_version: str = CONSENT_TEXT_VERSION,
+    consent_texts: dict[str, str] | None = None,
 ) -> Member:
     """Enrol a new member with their consents and open their points account, atomically.
 
     Joining requires consent to personal data processing; one phone number (in any notation) is
-    one member.
+    one member. Each consent keeps the exact text agreed to (`consent_texts`, by kind; else the
+    standard wording).
     """
     e164 = normalize_phone(phone)
     if not consents.get(Consent.Kind.PERSONAL_DATA):
@@ -109,6 +128,7 @@ def enroll_member(
                     given_at=now,
                     source=source or channel,
                     text_version=text_version,
+                    text=(consent_texts or {}).get(kind) or consent_text(kind),
                 )
                 for kind, given in consents.items()
                 if given and kind in Consent.Kind.values
@@ -132,7 +152,15 @@ def update_profile(
     last_name: str | None = None,
     birth_date: dt.date | None = None,
 ) -> Member:
-    """Change a member's own profile fields; e-mail stays unique across members."""
+    """Change a member's own profile fields; e-mail stays unique across members.
+
+    The day a member's status becomes closed is kept (`closed_at`): erasure after closure
+    counts from it.
+    """
+    if member.status == Member.Status.CLOSED:
+        member.closed_at = member.closed_at or now
+    else:
+        member.closed_at = None
     if birth_date is not None:
         validate_birth_date(birth_date, today=timezone.localdate(now))
         member.birth_date = birth_date
@@ -157,8 +185,10 @@ def set_consent(
     now: dt.datetime,
     source: str,
     text_version: str = CONSENT_TEXT_VERSION,
+    text: str | None = None,
 ) -> None:
-    """Give or withdraw one consent; history is kept as rows.
+    """Give or withdraw one consent; history is kept as rows, each grant with the exact text
+    agreed to (`text`, else the standard wording) and each withdrawal with where it was made.
 
     Withdrawing the personal-data consent files a request to close the account.
     """
@@ -176,9 +206,91 @@ def set_consent(
                     given_at=now,
                     source=source,
                     text_version=text_version,
+                    text=text or consent_text(kind),
                 )
             return
-        live.update(withdrawn_at=now)
+        live.update(withdrawn_at=now, withdrawn_source=source)
         if kind == Consent.Kind.PERSONAL_DATA and member.closure_requested_at is None:
             member.closure_requested_at = now
             member.save(update_fields=["closure_requested_at", "updated_at"])
+
+
+# --- Personal data requests (152-FZ) ------------------------------------------------------------
+
+ERASURE_SOURCE = "erasure"
+
+
+def _letters(number: int) -> str:
+    """`number` written in the letters a-z: as unique as the id, with no digit in it for a
+    phone or card number search to match."""
+    out = ""
+    while True:
+        number, rest = divmod(number, 26)
+        out = chr(ord("a") + rest) + out
+        if number == 0:
+            return out
+
+
+def record_data_request(
+    *, member: Member, kind: str, source: str, now: dt.datetime, staff=None
+) -> DataRequest:
+    """Log that a member's request about their personal data was carried out (who, when)."""
+    return DataRequest.objects.create(
+        member=member, kind=kind, source=source, staff=staff, created_at=now
+    )
+
+
+def erase_member(*, member_id: int, now: dt.datetime, source: str, staff=None) -> Member:
+    """Erase a member's personal data, on their request or after closure (152-FZ).
+
+    Names, phone, e-mail, birth date and card number are replaced by placeholders that identify
+    no one (and keep the unique constraints); important dates, notification choices and login
+    codes are deleted; every live consent is withdrawn (marketing ends) with the source
+    "erasure"; the account is closed, which ends its cabinet sessions and logins. Points, lots,
+    the ledger, purchases and refunds stay for the accounts. Erasing twice changes nothing.
+    """
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member_id)
+        if member.erased_at is not None:
+            return member
+        targets = [target for target in (member.phone, normalize_email(member.email)) if target]
+        LoginCode.objects.filter(target__in=targets).delete()
+        member.important_dates.all().delete()
+        member.notification_preferences.all().delete()
+        member.consents.filter(withdrawn_at__isnull=True).update(
+            withdrawn_at=now, withdrawn_source=ERASURE_SOURCE
+        )
+        tag = _letters(member.pk)
+        member.phone = f"erased-{tag}"
+        member.card_number = f"erased{tag}"
+        member.email = ""
+        member.first_name = ""
+        member.last_name = ""
+        member.birth_date = None
+        member.status = Member.Status.CLOSED
+        member.closed_at = member.closed_at or now
+        member.closure_requested_at = member.closure_requested_at or now
+        member.erased_at = now
+        member.save()
+        record_data_request(
+            member=member, kind=DataRequest.Kind.ERASURE, source=source, now=now, staff=staff
+        )
+    return member
+
+
+def erase_closed_members(*, now: dt.datetime, after_days: int, batch: int = 500) -> int:
+    """Erase the members closed, or who asked to close their account (withdrew the personal-
+    data consent), more than `after_days` days ago; at most `batch` per run, oldest first.
+    Returns how many were erased. Safe to run twice: erased members are skipped."""
+    cutoff = now - dt.timedelta(days=after_days)
+    due = (
+        Member.objects.filter(erased_at__isnull=True)
+        .filter(Q(closed_at__lte=cutoff) | Q(closure_requested_at__lte=cutoff))
+        .order_by("id")
+        .values_list("id", flat=True)[:batch]
+    )
+    erased = 0
+    for member_id in list(due):
+        erase_member(member_id=member_id, now=now, source=DataRequest.Source.SCHEDULE)
+        erased += 1
+    return erased

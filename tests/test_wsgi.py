@@ -71,5 +71,7 @@ def test_the_api_chain_is_the_site_chain_without_the_browser_parts():
     assert settings.API_PATH_PREFIX == "/api/"
     # What CommonMiddleware would have set; LocaleMiddleware for paths without a language prefix.
     own = {"config.middleware.content_length", "config.middleware.api_locale"}
+    # The API's own Content-Security-Policy: fixed for JSON, django-csp's for the docs page.
+    own.add("config.security.api_content_security_policy")
     assert set(settings.API_MIDDLEWARE) - own <= set(settings.MIDDLEWARE)
     assert "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE

@@ -1,17 +1,17 @@
 """The member's profile: details, important dates, notification choices and consents."""
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from cabinet.forms import ImportantDateForm, NotificationForm, ProfileForm
-from cabinet.member_auth import member_required
+from cabinet.forms import EraseForm, ImportantDateForm, NotificationForm, ProfileForm
+from cabinet.member_auth import logout_member, member_required
 from cabinet.views.common import add_domain_error, render_page
 from customers.errors import DomainError
-from customers.models import Consent
+from customers.models import Consent, DataRequest
 from customers.notifications import (
     add_important_date,
     notification_choices,
@@ -19,7 +19,8 @@ from customers.notifications import (
     set_notification_choices,
 )
 from customers.selectors import live_consents
-from customers.services import set_consent, update_profile
+from customers.services import erase_member, record_data_request, set_consent, update_profile
+from loyalty.personal_data import member_data_json
 
 
 def _profile_page(request, *, profile_form=None, date_form=None, status=200):
@@ -130,3 +131,34 @@ def consent(request):
     else:
         messages.success(request, _("Consent given.") if give else _("Consent withdrawn."))
     return redirect("cabinet:profile")
+
+
+@member_required
+@require_GET
+def data_export(request):
+    """The member's copy of everything stored about them, as a JSON file; the download is
+    logged."""
+    member, now = request.member, timezone.now()
+    body = member_data_json(member=member, now=now)
+    record_data_request(
+        member=member, kind=DataRequest.Kind.EXPORT, source=DataRequest.Source.CABINET, now=now
+    )
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    filename = f"kopilka-data-{member.card_number}-{now:%Y%m%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@member_required
+def erase(request):
+    """The "Delete my data" page says what erasure means; a confirmed form erases."""
+    form = EraseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        erase_member(
+            member_id=request.member.pk, now=timezone.now(), source=DataRequest.Source.CABINET
+        )
+        logout_member(request)
+        messages.success(request, _("Your personal data is erased and your account is closed."))
+        return redirect("cabinet:login")
+    status = 400 if request.method == "POST" else 200
+    return render_page(request, "cabinet/erase.html", {"form": form}, status=status)
