@@ -30,6 +30,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# Benchmarks run with DEBUG=false, which refuses the public development key.
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-not-for-production")
 BENCH_PARTNER = "Bench partner"
 PHONE_BASE = 79005550000
 
@@ -47,26 +49,33 @@ def django_setup() -> None:
 
 
 def seed(members: int) -> tuple[str, list[tuple[int, str]]]:
-    """Members with 5 000 points each, and a fresh key of the bench partner."""
+    """Members with 5 000 points each, enrolled through the bench partner (so it may read them:
+    partners see only their own members unless the program shares them), and a fresh key."""
     from django.utils import timezone
 
     from customers.models import Member
     from customers.services import enroll_member
     from loyalty.models import Partner, PartnerAPIKey
+    from loyalty.selectors import enrolment_source
     from loyalty.services import adjust_points
 
     now = timezone.now()
+    partner, _ = Partner.objects.get_or_create(name=BENCH_PARTNER)
     phones = [f"+{PHONE_BASE + i}" for i in range(members)]
     have = set(Member.objects.filter(phone__in=phones).values_list("phone", flat=True))
     started = time.perf_counter()
     for phone in phones:
         if phone in have:
             continue
-        member = enroll_member(phone=phone, consents={"personal_data": True}, now=now)
+        member = enroll_member(
+            phone=phone,
+            consents={"personal_data": True},
+            source=enrolment_source(partner.pk),
+            now=now,
+        )
         adjust_points(member_id=member.pk, points=5000, reason="bench", staff=None, now=now)
     if len(have) < members:
         log(f"seeded {members - len(have)} members in {time.perf_counter() - started:.1f} s")
-    partner, _ = Partner.objects.get_or_create(name=BENCH_PARTNER)
     _obj, key = PartnerAPIKey.objects.create_key(partner=partner, name="bench")
     rows = list(Member.objects.filter(phone__in=phones).values_list("id", "card_number"))
     return key, rows
@@ -256,13 +265,22 @@ RUN = uuid.uuid4().hex[:8]
 
 
 def purchase(rng, members, n):
-    member_id, _card = rng.choice(members)
+    """A check of three lines; one in three redeems 10 points, proven by the member's live QR
+    (proof of presence is required by default)."""
+    from django.utils import timezone
+
+    from loyalty.services.presence import qr_token
+
+    member_id, card = rng.choice(members)
     body = {
         "external_id": f"{RUN}-{n}",
         "member_id": member_id,
         "lines": LINES,
         "redeem_points": rng.choice([0, 0, 10]),
     }
+    if body["redeem_points"]:
+        token = qr_token(member_id=member_id, card_number=card, now=timezone.now())
+        body["confirmation"] = {"qr": token}
     headers = {"Idempotency-Key": f"{RUN}-{n}"}
     return "POST", "/api/v1/purchases", body, headers, 201
 
