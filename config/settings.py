@@ -1,13 +1,15 @@
 """Kopilka settings: one file, driven by environment variables (see .env.example).
 
-With no variables set, the platform runs on the embedded default: SQLite and a Celery broker on
-the filesystem, so nothing needs installing. Production sets DATABASE_URL (PostgreSQL) and
-CELERY_BROKER_URL (Redis).
+With no variables set, the platform falls back to SQLite and a Celery broker on the filesystem.
+Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis); so does `make demo`,
+to a PostgreSQL and a Valkey it runs from wheels (scripts/embedded.py).
 """
 
 from pathlib import Path
 
 import environ
+from csp import constants as csp
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -17,7 +19,23 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-change-me-in-production")
+# The key signs sessions, the desk's member references and the login codes' hashes. The default
+# is public (it is in this file), so anyone could forge them: outside DEBUG the server refuses
+# to start on it, on an empty key and on a guessable one (check --deploy asks for 50+ chars).
+DEV_SECRET_KEY = "insecure-dev-only-change-me-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+SECRET_KEY_MIN_LENGTH = 16
+if not DEBUG and (
+    SECRET_KEY in ("", DEV_SECRET_KEY)
+    or SECRET_KEY.startswith("django-insecure-")
+    or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < 5
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a long random string when DEBUG is false (it is empty, "
+        f"shorter than {SECRET_KEY_MIN_LENGTH} characters or the public default). Generate "
+        "one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -43,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.security.no_store",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -50,14 +70,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",  # 503 + Retry-After while the DB is away
 ]
 # Requests under API_PATH_PREFIX (the partner API, key-authenticated, no browser session) run
 # through this shorter chain instead: see config/wsgi.py.
 API_PATH_PREFIX = "/api/"
 API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.api_content_security_policy",
+    "config.security.no_store",
     "config.middleware.api_locale",
     "config.middleware.content_length",
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -119,6 +143,22 @@ LOGIN_URL = "cabinet:login"
 # --- Cache --------------------------------------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://kopilka")}
 
+# --- Rate limits (customers/ratelimit.py) -------------------------------------------------------
+# Where the counts of every rate limit and lockout live, shared by all processes: "database"
+# (default; atomic counter rows) or "cache" (the cache above, which must then be shared: Redis).
+RATELIMIT_STORE = env.str("RATELIMIT_STORE", default="database")
+if RATELIMIT_STORE not in ("database", "cache"):
+    raise ImproperlyConfigured('RATELIMIT_STORE must be "database" or "cache".')
+if RATELIMIT_STORE == "cache" and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    raise ImproperlyConfigured(
+        "RATELIMIT_STORE=cache needs a cache all processes share (CACHE_URL=redis://…); "
+        "the in-process cache would let each process count alone."
+    )
+# Reverse proxies in front of the server that append to X-Forwarded-For (nginx, a load
+# balancer): the client's IP is the Nth address from the right. 0 = REMOTE_ADDR, the header is
+# ignored (then anyone could forge it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # --- i18n ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
@@ -152,9 +192,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("redis"):  # redis://, rediss://, redis+socket://
+    # A task is acknowledged when it ends (acks late, below). One taken by a worker that died
+    # (kill -9, OOM, power) goes back to the queue once it has been unacknowledged this long:
+    # minutes, not kombu's hour, yet well above the longest beat job (burning a million lots
+    # takes ~1 min, docs/PERFORMANCE.md), so a job still running is not handed out twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+    }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# A pool process killed mid-task leaves its task unacknowledged too (re-queued), not lost: every
+# task is safe to run twice.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
@@ -164,9 +215,13 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["loyalty.api.auth.PartnerAPIKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["loyalty.api.auth.IsPartner"],
     "DEFAULT_THROTTLE_CLASSES": ["loyalty.api.auth.PartnerKeyThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"partner_key": env.str("API_THROTTLE_RATE", default="6000/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "partner_key": env.str("API_THROTTLE_RATE", default="6000/min"),
+        # Wrong or unknown API keys per client IP; over it, 429 before the key is checked.
+        "failed_key": env.str("API_FAILED_KEY_RATE", default="20/min"),
+    },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["loyalty.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "loyalty.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -192,10 +247,42 @@ API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=300)
 
 # --- Security -----------------------------------------------------------------------------------
+# Off by default so that the demo and the tests run over plain HTTP; production turns them on
+# (README, "Configuration"): `manage.py check --deploy` is then clean.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe the health check over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): only the site's own files; an inline <script> or
+# <style> runs only with the request's nonce (`{{ request.csp_nonce }}` in templates); images
+# also from data: URIs. Inline style attributes are refused: SVG uses presentation attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
+
+# Personal data (152-FZ, docs/PRIVACY.md): members closed, or who withdrew their consent to
+# personal data processing, this many days ago are erased by a nightly job.
+ERASE_CLOSED_MEMBERS_AFTER_DAYS = env.int("ERASE_CLOSED_MEMBERS_AFTER_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

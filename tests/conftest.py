@@ -18,6 +18,10 @@ def _program_defaults(request):
     from loyalty.services.program import clear_cache
 
     ensure_defaults(Program, Tier)
+    # New installs require proof of presence to spend points and keep partners' members apart;
+    # the tests of other rules run without both, the tests of these two turn them on
+    # (tests/loyalty/test_presence.py, tests/api/test_presence.py, tests/api/test_scoping.py).
+    Program.objects.filter(pk=1).update(redeem_confirmation="off", shares_members=True)
     clear_cache()
     yield
     clear_cache()
@@ -25,10 +29,15 @@ def _program_defaults(request):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttles and rate limits keep counts in the cache: start every test with none."""
+    """Throttles and rate limits keep counts in the cache and in process memory: start every
+    test with none."""
     from django.core.cache import cache
 
+    from loyalty.api.auth import failed_keys, shared_allowance
+
     cache.clear()
+    shared_allowance.clear()  # what this process spent of the API rate, not yet reported
+    failed_keys.clear()
     yield
 
 

@@ -44,6 +44,7 @@ from loyalty.services import (
     refund_purchase,
     review_tiers,
 )
+from loyalty.services.presence import Confirmation, qr_token
 
 # The first generated member (index 0); the demo banner (scripts/demo.sh) shows this phone.
 DEMO_MEMBER_PHONE = "+79031000003"
@@ -59,6 +60,7 @@ class Command(BaseCommand):
         parser.add_argument("--admin-password", default=None, help="default: admin")
         parser.add_argument("--marketer-password", default=None, help="default: marketer")
         parser.add_argument("--cashier-password", default=None, help="default: cashier")
+        parser.add_argument("--analyst-password", default=None, help="default: analyst")
         parser.add_argument(
             "--api-key-file",
             default=None,
@@ -110,16 +112,20 @@ class Command(BaseCommand):
         return result
 
     def staff_users(self, options, *, first_store: Store) -> dict:
+        """The admin, a marketer and an analyst (back-office staff) and a cashier, who works
+        only at the desk: no staff status, so no back-office."""
         specs = [
             ("admin", options["admin_password"], {"is_superuser": True}, None),
             ("marketer", options["marketer_password"], {}, "marketer"),
+            ("analyst", options["analyst_password"], {}, "analyst"),
             ("cashier", options["cashier_password"], {"store": first_store}, "cashier"),
         ]
         users, logins = {}, []
         for username, password, extra, group_name in specs:
+            is_staff = group_name != "cashier"
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = User(username=username, is_staff=True, email=f"{username}@kopilka.local")
+                user = User(username=username, is_staff=is_staff, email=f"{username}@kopilka.local")
                 for field, value in extra.items():
                     setattr(user, field, value)
                 user.set_password(password or username)
@@ -285,6 +291,10 @@ class Command(BaseCommand):
                 redeem_points=redeem,
                 cashier=cashier,
                 now=moment,
+                # The member showed the cabinet card's live QR at the till (proof of presence).
+                confirmation=Confirmation(
+                    qr=qr_token(member_id=member.pk, card_number=member.card_number, now=moment)
+                ),
             )
             count += 1
             refund_at = moment + dt.timedelta(hours=2)
