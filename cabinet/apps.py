@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class CabinetConfig(AppConfig):
     name = "cabinet"
-    verbose_name = _("Cabinet and cashier desk")
+    verbose_name = _("Customer cabinet")

@@ -64,7 +64,7 @@ class DatabaseUnavailableMiddleware:
             return None
         logger.warning("Database unavailable on %s: %s", request.path, exception)
         if request.path_info.startswith(settings.API_PATH_PREFIX):
-            from loyalty.api.errors import json_error  # the API's own error bodies
+            from api.errors import json_error  # the API's own error bodies
 
             response = json_error(
                 "service_unavailable",

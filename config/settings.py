@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "loyalty",
     "campaigns",
     "cabinet",
+    "desk",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -212,18 +214,18 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["loyalty.api.auth.PartnerAPIKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["loyalty.api.auth.IsPartner"],
-    "DEFAULT_THROTTLE_CLASSES": ["loyalty.api.auth.PartnerKeyThrottle"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.PartnerAPIKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.IsPartner"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.PartnerKeyThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "partner_key": env.str("API_THROTTLE_RATE", default="6000/min"),
         # Wrong or unknown API keys per client IP; over it, 429 before the key is checked.
         "failed_key": env.str("API_FAILED_KEY_RATE", default="20/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["loyalty.api.parsers.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "loyalty.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -242,7 +244,7 @@ SPECTACULAR_SETTINGS = {
 }
 API_KEY_CUSTOM_HEADER = "HTTP_AUTHORIZATION"
 # How long a process may remember a verified API key at most; a change to a key or a partner
-# makes every process forget at once (loyalty/api/verified_keys.py). 0 = query on every request
+# makes every process forget at once (api/verified_keys.py). 0 = query on every request
 # (needed behind a transaction-pooling PgBouncer, where LISTEN does not work).
 API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=300)
 

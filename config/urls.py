@@ -7,7 +7,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/", include("loyalty.api.urls")),
-    path("desk/", include("cabinet.desk.urls")),
+    path("api/", include("api.urls")),
+    path("desk/", include("desk.urls")),
     path("", include("cabinet.urls")),
 ]

@@ -1,6 +1,6 @@
 """Domain errors. Each has a stable `code` (used by the API and the pages) and a human `detail`.
 
-Services raise them; the API (loyalty.api.errors) and the pages map them to responses in one
+Services raise them; the API (api.errors) and the pages map them to responses in one
 place. `http_status` is the status the partner API answers with.
 """
 

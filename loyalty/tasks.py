@@ -43,7 +43,7 @@ def review_tiers_task() -> str:
 
 @shared_task(name="loyalty.tasks.purge_idempotency_records")
 def purge_idempotency_records() -> str:
-    from loyalty.api.idempotency import delete_old_records
+    from api.idempotency import delete_old_records
 
     now = timezone.now()
     return _report(

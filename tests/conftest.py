@@ -33,7 +33,7 @@ def _fresh_cache():
     test with none."""
     from django.core.cache import cache
 
-    from loyalty.api.auth import failed_keys, shared_allowance
+    from api.auth import failed_keys, shared_allowance
 
     cache.clear()
     shared_allowance.clear()  # what this process spent of the API rate, not yet reported

@@ -157,7 +157,7 @@ def test_an_integrity_error_in_the_api_is_still_a_500(client, member, monkeypatc
     def duplicate(*args, **kwargs):
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr("loyalty.api.views.member_summary", duplicate)
+    monkeypatch.setattr("api.views.member_summary", duplicate)
     api.client.raise_request_exception = False
     response = api.get(f"/api/v1/members/{member.pk}")
     assert response.status_code == 500

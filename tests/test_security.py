@@ -12,8 +12,8 @@ from django.contrib.auth.models import Group
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from cabinet.desk.access import CASHIER_GROUP
 from config.security import no_store
+from desk.access import CASHIER_GROUP
 from loyalty.models import PartnerAPIKey
 from tests.api.conftest import ApiClient
 from tests.cabinet.conftest import login_as

@@ -194,7 +194,7 @@ def record_purchase(
 
     A `prelude` runs first inside that transaction, with the account lock (`lock_account_and_lots`):
     the API takes its Idempotency-Key there, so the key's record commits with the purchase or
-    not at all (loyalty/api/idempotency.py).
+    not at all (api/idempotency.py).
     The purchase keeps the balance it left (`available_after`, `pending_after`), so its answer
     can be given again exactly.
 

@@ -101,7 +101,7 @@ def test_an_unexpected_failure_is_a_json_500(api, member, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr("loyalty.api.views.member_summary", boom)
+    monkeypatch.setattr("api.views.member_summary", boom)
     api.client.raise_request_exception = False
     body = assert_error(api.get(f"/api/v1/members/{member.pk}"), 500, "server_error")
     assert "fire" not in body["detail"]
@@ -172,7 +172,7 @@ def workers(monkeypatch):
     """`with workers("a"):` serves the requests inside as server process "a" would: with its
     own memory (its cache, what it spent of the rate, the IPs it refuses), sharing only the
     database with the other processes."""
-    from loyalty.api import auth
+    from api import auth
 
     memories = {}
 
@@ -209,7 +209,7 @@ def test_the_rate_holds_across_two_workers(api, member, workers):
 
 
 def test_two_processes_together_stay_within_limit_plus_workers_plus_one_chunks():
-    from loyalty.api.auth import SharedAllowance
+    from api.auth import SharedAllowance
 
     limit, chunk = 1000, SharedAllowance.chunk(1000)
     processes = [SharedAllowance(), SharedAllowance()]
@@ -222,7 +222,7 @@ def test_two_processes_together_stay_within_limit_plus_workers_plus_one_chunks()
 
 
 def test_a_process_reports_the_rate_once_per_chunk_of_requests(django_assert_num_queries):
-    from loyalty.api.auth import SharedAllowance
+    from api.auth import SharedAllowance
 
     process = SharedAllowance()
     with django_assert_num_queries(0):

@@ -1,13 +1,13 @@
-"""The fast path for check bodies (loyalty/api/checks.py) agrees with the serializers."""
+"""The fast path for check bodies (api/checks.py) agrees with the serializers."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
-from loyalty.api import serializers as s
-from loyalty.api.checks import plain_check
-from loyalty.api.views import parse
+from api import serializers as s
+from api.checks import plain_check
+from api.views import parse
 
 PLAIN_LINE = {
     "sku": "MILK-1L",

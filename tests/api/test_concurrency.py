@@ -100,7 +100,7 @@ def test_a_key_held_by_a_running_purchase_is_409_at_once_and_then_replayed(setup
     key, member = setup
     body = {"external_id": "CHK-1", "member_id": member.pk, "amount": "1000.00"}
     inside, finish = threading.Event(), threading.Event()
-    import loyalty.api.idempotency as idempotency
+    import api.idempotency as idempotency
 
     taken = idempotency.KeyGuard._taken
 

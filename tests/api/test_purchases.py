@@ -217,7 +217,7 @@ def test_keys_are_per_partner(api, other_partner_api, rich_member):
 def test_a_request_still_running_under_the_key_is_409_request_in_progress(
     api, rich_member, partner
 ):
-    from loyalty.api.idempotency import request_hash
+    from api.idempotency import request_hash
 
     payload = {"external_id": "CHK-2", "member_id": rich_member.pk, "amount": "1000.00"}
     # Claimed a moment ago by a request that has not finished yet.
@@ -233,7 +233,7 @@ def test_a_request_still_running_under_the_key_is_409_request_in_progress(
 
 
 def test_a_stale_claim_of_a_crashed_request_is_taken_over(api, rich_member, partner):
-    from loyalty.api.idempotency import request_hash
+    from api.idempotency import request_hash
 
     payload = {"external_id": "CHK-9", "member_id": rich_member.pk, "amount": "1000.00"}
     IdempotencyRecord.objects.create(
@@ -251,7 +251,7 @@ def test_a_crash_after_the_purchase_committed_is_answered_as_the_original_succes
     api, rich_member, partner, now
 ):
     """The process died between recording the purchase and storing the response."""
-    from loyalty.api.idempotency import request_hash
+    from api.idempotency import request_hash
 
     payload = {"external_id": "CHK-9", "member_id": rich_member.pk, "amount": "1000.00"}
     original = record_purchase(
@@ -303,7 +303,7 @@ def test_an_answer_refused_before_the_purchase_began_is_stored_too(api, rich_mem
 def test_an_error_answer_yields_to_the_answer_stored_first(partner, now):
     """Two requests with one key, the first refused after its transaction rolled back: if the
     other stored its answer in between, that stored answer is the one sent."""
-    from loyalty.api.idempotency import KeyGuard
+    from api.idempotency import KeyGuard
 
     IdempotencyRecord.objects.create(
         partner=partner,
@@ -322,7 +322,7 @@ def test_an_error_answer_yields_to_the_answer_stored_first(partner, now):
 
 
 def test_old_idempotency_records_are_deleted_after_a_day(partner):
-    from loyalty.api.idempotency import delete_old_records
+    from api.idempotency import delete_old_records
 
     now = timezone.now()
     for key, age in (("old", 25), ("young", 23)):
@@ -433,13 +433,13 @@ def test_the_same_refund_number_with_another_body_is_409(api, rich_member):
 def test_after_an_unexpected_failure_a_retry_with_the_same_key_runs_at_once(
     api, rich_member, monkeypatch
 ):
-    import loyalty.api.views
+    from api import views as api_views
 
     def broken(**kwargs):
         raise RuntimeError("lost the database")
 
     with monkeypatch.context() as patch:
-        patch.setattr(loyalty.api.views, "record_purchase", broken)
+        patch.setattr(api_views, "record_purchase", broken)
         api.client.raise_request_exception = False
         assert_error(buy(api, rich_member), 500, "server_error")
     assert not IdempotencyRecord.objects.exists()

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from loyalty.api.verified_keys import verified_keys
+from api.verified_keys import verified_keys
 from loyalty.models import Partner, PartnerAPIKey
 
 pytestmark = [

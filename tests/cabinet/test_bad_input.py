@@ -16,8 +16,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
-from cabinet.desk.access import CASHIER_GROUP, member_ref
 from customers.models import ImportantDate
+from desk.access import CASHIER_GROUP, member_ref
 from loyalty.services import adjust_points, record_purchase, refund_purchase
 from tests.cabinet.conftest import login_as
 from tests.factories import UserFactory, make_member

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from playwright.sync_api import expect
 
-from cabinet.desk.access import CASHIER_GROUP, member_ref
+from desk.access import CASHIER_GROUP, member_ref
 from tests.cabinet.conftest import login_as
 from tests.factories import StoreFactory, UserFactory
 

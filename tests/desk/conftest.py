@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from cabinet.desk.access import CASHIER_GROUP, member_ref
+from desk.access import CASHIER_GROUP, member_ref
 from loyalty.services import adjust_points
 from tests.factories import UserFactory, make_member
 

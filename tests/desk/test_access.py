@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from cabinet.desk.access import member_ref
+from desk.access import member_ref
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

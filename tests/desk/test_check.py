@@ -193,7 +193,7 @@ def test_a_check_number_used_before_is_refused(desk, rich_member, member_url):
 
 
 def test_staff_without_a_store_cannot_record(client, rich_member):
-    from cabinet.desk.access import member_ref
+    from desk.access import member_ref
 
     marketer = UserFactory(username="marketer", is_staff=True, store=None)
     marketer.groups.add(Group.objects.get(name="marketer"))

@@ -13,7 +13,7 @@ tests/api/test_checks.py checks that they agree on generated bodies.
 import re
 from decimal import Decimal
 
-from loyalty.api.serializers import PurchaseIn
+from api.serializers import PurchaseIn
 
 # PurchaseIn is QuoteIn (CheckIn) plus the purchase's own fields: one set of bounds for both.
 _FIELDS = PurchaseIn().fields

@@ -26,9 +26,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from api.verified_keys import verified_keys
 from config.db import hot_cursor
 from customers import ratelimit
-from loyalty.api.verified_keys import verified_keys
 from loyalty.models import Partner, PartnerAPIKey
 
 SCHEME = "Api-Key"

@@ -4,8 +4,8 @@ from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from loyalty.api import views
-from loyalty.api.errors import not_found
+from api import views
+from api.errors import not_found
 
 
 class IdConverter:

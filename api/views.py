@@ -19,15 +19,15 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import idempotency
+from api import schema as doc
+from api import serializers as s
+from api.checks import plain_check
+from api.errors import domain_error_body
 from customers.errors import DomainError, InvalidPhone, MemberNotFound
 from customers.models import Member
 from customers.phones import normalize_phone
 from customers.services import enroll_member
-from loyalty.api import idempotency
-from loyalty.api import schema as doc
-from loyalty.api import serializers as s
-from loyalty.api.checks import plain_check
-from loyalty.api.errors import domain_error_body
 from loyalty.errors import ConfirmationInvalid, InvalidCheck, PurchaseExists, PurchaseNotFound
 from loyalty.models import Account, Purchase, Store
 from loyalty.selectors import (
@@ -46,7 +46,7 @@ from loyalty.services.presence import (
     send_redeem_code,
 )
 
-logger = logging.getLogger("loyalty.api")
+logger = logging.getLogger("api")
 
 
 class JSONOnly(DefaultContentNegotiation):
@@ -77,7 +77,7 @@ def parse(serializer_class, data) -> dict:
 
 
 def parse_check(serializer_class, data) -> dict:
-    """A quote's or purchase's body: plain ones on the fast path (loyalty/api/checks.py)."""
+    """A quote's or purchase's body: plain ones on the fast path (api/checks.py)."""
     plain = plain_check(data, purchase=serializer_class is s.PurchaseIn)
     return plain if plain is not None else parse(serializer_class, data)
 

@@ -7,8 +7,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from cabinet.desk.access import is_desk_user
 from customers.login_throttle import ThrottledLoginMixin
+from desk.access import is_desk_user
 
 MAX_LINES = 20
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection
 
+from api.errors import IdempotencyKeyRequired, IdempotencyKeyReused, RequestInProgress
 from config.db import hot_cursor
-from loyalty.api.errors import IdempotencyKeyRequired, IdempotencyKeyReused, RequestInProgress
 from loyalty.models import IdempotencyRecord, Partner
 from loyalty.services.ledger import Prelude
 

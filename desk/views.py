@@ -10,10 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cabinet.desk.access import desk_required, member_id_from_ref, member_ref
-from cabinet.desk.activity import Action, is_over_lookup_limit, log_activity, lookup_limit
-from cabinet.desk.errors import form_errors_json, show_error
-from cabinet.desk.forms import (
+from customers.errors import DomainError, InvalidInput, MemberBlocked
+from customers.models import Member
+from customers.phones import mask_phone
+from customers.services import enroll_member
+from desk.access import desk_required, member_id_from_ref, member_ref
+from desk.activity import Action, is_over_lookup_limit, log_activity, lookup_limit
+from desk.errors import form_errors_json, show_error
+from desk.forms import (
     CheckSearchForm,
     DeskLoginForm,
     EnrollForm,
@@ -23,7 +27,7 @@ from cabinet.desk.forms import (
     check_input,
     new_token,
 )
-from cabinet.desk.lookup import (
+from desk.lookup import (
     CARD,
     MAX_TAIL_MATCHES,
     PHONE,
@@ -32,11 +36,7 @@ from cabinet.desk.lookup import (
     find_members,
     parse_query,
 )
-from cabinet.desk.presenters import mask_name, member_card, short_entry
-from customers.errors import DomainError, InvalidInput, MemberBlocked
-from customers.models import Member
-from customers.phones import mask_phone
-from customers.services import enroll_member
+from desk.presenters import mask_name, member_card, short_entry
 from loyalty.errors import InsufficientPoints, PurchaseExists, RedeemLimitExceeded
 from loyalty.models import Purchase, Refund
 from loyalty.selectors import member_balance

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from config.errors import is_database_unavailable
 from customers.errors import DomainError
 
-logger = logging.getLogger("loyalty.api")
+logger = logging.getLogger("api")
 
 # Extra keys of domain errors that are internal and never shown to a partner.
 PRIVATE_EXTRA = {"idempotency_key"}

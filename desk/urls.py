@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cabinet.desk import views
+from desk import views
 
 app_name = "desk"
 urlpatterns = [

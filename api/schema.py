@@ -3,13 +3,13 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
-from loyalty.api.serializers import ErrorOut
+from api.serializers import ErrorOut
 
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 999999999999999999}
 
 
 class PartnerAPIKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "loyalty.api.auth.PartnerAPIKeyAuthentication"
+    target_class = "api.auth.PartnerAPIKeyAuthentication"
     name = "PartnerApiKey"
 
     def get_security_definition(self, auto_schema):
