@@ -4,7 +4,6 @@ A task whose worker is killed mid-run must come back, in the demo as in producti
 broker is the embedded Valkey, and settings give Redis brokers a visibility timeout of minutes.
 """
 
-import importlib.util
 import os
 import shutil
 import signal
@@ -18,17 +17,12 @@ import psycopg
 import pytest
 from celery import Celery
 
+from tests.valkey import load_embedded
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load_embedded():
-    spec = importlib.util.spec_from_file_location("embedded", ROOT / "scripts" / "embedded.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-embedded = _load_embedded()
+embedded = load_embedded()
 
 
 def wait_for(path: Path, *, timeout: float) -> float:

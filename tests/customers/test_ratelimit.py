@@ -104,7 +104,7 @@ def test_twelve_hits_at_once_in_twelve_connections_get_exactly_the_limit(now, se
     assert sum(bool(o) for o in outcomes) == 5
 
 
-# --- the cache store (a shared cache such as Redis; locmem stands in for it here) ----------
+# --- the cache store (a shared cache such as Redis; locmem, and a real Valkey below) ----------
 
 
 def test_the_cache_store_counts_per_clock_window(settings, now):
@@ -118,3 +118,41 @@ def test_the_cache_store_counts_per_clock_window(settings, now):
     ratelimit.reset("k", period=MINUTE, now=start)
     assert ratelimit.used("k", period=MINUTE, now=start) == 0
     assert ratelimit.take("k", limit=1, period=MINUTE, now=start + MINUTE)
+
+
+# --- the cache store on a real Valkey (what RATELIMIT_STORE=cache runs on in production) ---------
+
+
+@pytest.fixture(scope="module")
+def valkey_cache_url():
+    """A Valkey from the wheel, for this module; the CACHE_URL the demo would give it."""
+    import tempfile
+    from pathlib import Path
+
+    from tests.valkey import load_embedded
+
+    embedded = load_embedded()
+    folder = Path(tempfile.mkdtemp(prefix="kopilka-vk-"))  # short: a Unix socket path
+    _broker, cache_url = embedded.start_valkey(folder, persistent=False)
+    yield cache_url
+    embedded.stop_valkey(folder)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_real_valkey_twelve_hits_at_once_get_exactly_the_limit(
+    valkey_cache_url, settings, now
+):
+    import environ
+    from django.core.cache import caches
+
+    settings.CACHES = {**settings.CACHES, "shared": environ.Env.cache_url_config(valkey_cache_url)}
+    shared = ratelimit.CacheStore(alias="shared")
+    caches["shared"].clear()
+    try:
+        outcomes = race(*[lambda: shared.take("k", limit=5, period=MINUTE, now=now)] * 12)
+        assert sum(bool(o) for o in outcomes) == 5
+        assert shared.used("k", period=MINUTE, now=now) == 5  # refused hits do not count
+        shared.give_back("k", period=MINUTE, now=now)
+        assert shared.take("k", limit=5, period=MINUTE, now=now)
+    finally:
+        caches["shared"].close()
