@@ -27,9 +27,9 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from api.verified_keys import verified_keys
-from config.db import hot_cursor
 from customers import ratelimit
 from loyalty.models import Partner, PartnerAPIKey
+from loyalty.store.partners import api_key_by_prefix
 
 SCHEME = "Api-Key"
 
@@ -44,17 +44,6 @@ def _key_from_header(request) -> str | None:
     return key.strip() or None
 
 
-_KEYS = PartnerAPIKey._meta.db_table
-_PARTNERS = Partner._meta.db_table
-# The key and its partner in one statement. Plain SQL: this runs on every request, and the ORM
-# spent ~0.7 ms of CPU building and reading it (measured; docs/PERFORMANCE.md).
-_KEY_QUERY = (
-    f"SELECT k.id, k.name, k.hashed_key, k.expiry_date, p.id, p.name, p.is_active "  # noqa: S608
-    f"FROM {_KEYS} k JOIN {_PARTNERS} p ON p.id = k.partner_id "
-    "WHERE k.prefix = %s AND NOT k.revoked"
-)
-
-
 @dataclass(frozen=True)
 class PartnerKey:
     """The key a request came with (`request.auth`); `request.user` is its partner."""
@@ -62,12 +51,6 @@ class PartnerKey:
     pk: int
     name: str
     prefix: str
-
-
-def _find_key(prefix: str) -> tuple | None:
-    with hot_cursor() as cursor:
-        cursor.execute(_KEY_QUERY, [prefix])
-        return cursor.fetchone()
 
 
 def _invalid() -> exceptions.AuthenticationFailed:
@@ -150,7 +133,7 @@ class PartnerAPIKeyAuthentication(BaseAuthentication):
         if row is None:
             ip = ratelimit.client_ip(request)
             failed_keys.check(ip)
-            row = _find_key(prefix)
+            row = api_key_by_prefix(prefix)
             if row is None or not PartnerAPIKey.objects.key_generator.verify(key, row[2]):
                 failed_keys.record(ip)
                 raise _invalid()

@@ -1,7 +1,8 @@
 """Every API error as JSON `{"code", "detail", "fields"}` — validation, auth, throttling, 404, 500.
 
-Domain errors (customers.errors / loyalty.errors) carry their own code, status and extra keys
-(e.g. `id` of the member that already exists); they are mapped here and nowhere else.
+Domain errors (core.errors.DomainError and its subclasses in customers and loyalty) carry their
+own code and extra keys (e.g. `id` of the member that already exists) but no HTTP status: the
+status is chosen here, in `DOMAIN_STATUS`, and nowhere else.
 """
 
 import logging
@@ -16,8 +17,11 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from config.errors import is_database_unavailable
-from customers.errors import DomainError
+from core.errors import DomainError, InvalidInput
+from core.outage import is_database_unavailable
+from customers.errors import EmailTaken, MemberExists, MemberNotFound
+from customers.otp import CodeExpired, CodeInvalid, CodeLocked, CodeRateLimited
+from loyalty.errors import PurchaseExists, PurchaseNotFound, RefundExists, RequestInProgress
 
 logger = logging.getLogger("api")
 
@@ -33,29 +37,41 @@ class IdempotencyKeyRequired(exceptions.APIException):
     )
 
 
-class IdempotencyKeyReused(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = "idempotency_key_reused"
-    default_detail = gettext_lazy("This Idempotency-Key was used for a different request.")
-
-
-class RequestInProgress(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "request_in_progress"
-    default_detail = gettext_lazy(
-        "A request with this Idempotency-Key is still being processed; retry shortly."
-    )
-
-
 def error_body(code: str, detail, fields: dict | None = None, **extra) -> dict:
     return {"code": code, "detail": str(detail), "fields": fields or {}, **extra}
+
+
+# The HTTP status of each domain error; a class not listed answers as its nearest listed base,
+# and a refusal by a rule (insufficient points, a blocked member…) as 422.
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    InvalidInput: status.HTTP_400_BAD_REQUEST,
+    MemberNotFound: status.HTTP_404_NOT_FOUND,
+    PurchaseNotFound: status.HTTP_404_NOT_FOUND,
+    MemberExists: status.HTTP_409_CONFLICT,
+    EmailTaken: status.HTTP_409_CONFLICT,
+    PurchaseExists: status.HTTP_409_CONFLICT,
+    RefundExists: status.HTTP_409_CONFLICT,
+    RequestInProgress: status.HTTP_409_CONFLICT,
+    CodeInvalid: status.HTTP_400_BAD_REQUEST,
+    CodeExpired: status.HTTP_400_BAD_REQUEST,
+    CodeLocked: status.HTTP_400_BAD_REQUEST,
+    CodeRateLimited: status.HTTP_429_TOO_MANY_REQUESTS,
+}
+
+
+def domain_status(exc: DomainError) -> int:
+    """The HTTP status a domain error answers with (see DOMAIN_STATUS)."""
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_STATUS:
+            return DOMAIN_STATUS[cls]
+    return status.HTTP_422_UNPROCESSABLE_ENTITY
 
 
 def domain_error_body(exc: DomainError) -> tuple[int, dict]:
     """The status and JSON body a domain error answers with."""
     extra = {k: v for k, v in exc.extra.items() if k not in PRIVATE_EXTRA}
     fields = {name: [str(m) for m in messages] for name, messages in exc.fields.items()}
-    return exc.http_status, error_body(exc.code, exc.detail, fields, **extra)
+    return domain_status(exc), error_body(exc.code, exc.detail, fields, **extra)
 
 
 def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:

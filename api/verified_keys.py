@@ -28,6 +28,8 @@ import time
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from loyalty.store.partners import listen
+
 CHANNEL = "kopilka_api_keys"
 
 
@@ -52,7 +54,7 @@ class VerifiedKeys:
         """The memory of the current connection, when it may be used now, else None."""
         seconds = settings.API_KEY_CACHE_SECONDS
         connection = connections[self.using]
-        if not seconds or connection.vendor != "postgresql":
+        if not seconds:
             return None
         if connection.settings_dict["CONN_MAX_AGE"] == 0:
             return None
@@ -69,8 +71,7 @@ class VerifiedKeys:
         # A new connection: listen before any key is read, so that no change committed after
         # that read can go unnoticed.
         try:
-            with raw.cursor() as cursor:
-                cursor.execute(f"LISTEN {CHANNEL}")
+            listen(raw, CHANNEL)
         except Exception:  # a broken connection: the key's query will say so
             return None
         memory = Memory(raw)

@@ -19,16 +19,21 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import idempotency
 from api import schema as doc
 from api import serializers as s
 from api.checks import plain_check
 from api.errors import domain_error_body
+from api.idempotency import key_from_request
 from customers.errors import DomainError, InvalidPhone, MemberNotFound
 from customers.models import Member
 from customers.phones import normalize_phone
-from customers.services import enroll_member
-from loyalty.errors import ConfirmationInvalid, InvalidCheck, PurchaseExists, PurchaseNotFound
+from loyalty.errors import (
+    ConfirmationInvalid,
+    IdempotencyRefused,
+    InvalidCheck,
+    PurchaseExists,
+    PurchaseNotFound,
+)
 from loyalty.models import Account, Purchase, Store
 from loyalty.selectors import (
     enrolment_source,
@@ -38,7 +43,8 @@ from loyalty.selectors import (
     partner_ledger_rows,
     partner_scope,
 )
-from loyalty.services import quote_purchase, record_purchase, refund_purchase
+from loyalty.services import idempotency, quote_purchase, record_purchase, refund_purchase
+from loyalty.services.enrolment import enroll_member
 from loyalty.services.presence import (
     Confirmation,
     card_number_of_qr,
@@ -92,12 +98,12 @@ def idempotent(request, work, *, required: bool = True) -> Response:
 
     Domain errors are answers too: stored and replayed like successes.
     """
-    key = idempotency.key_from_request(request, required=required)
+    key = key_from_request(request, required=required)
     if key is None:
         status, body = work(None)
         return Response(body, status=status)
     claim = idempotency.claim(
-        partner=request.user,
+        partner_id=request.user.pk,
         key=key,
         fingerprint=idempotency.request_hash(request.method, request.path, request.data),
         now=timezone.now(),
@@ -108,6 +114,8 @@ def idempotent(request, work, *, required: bool = True) -> Response:
         )
     try:
         status, body = work(claim)
+    except IdempotencyRefused:
+        raise
     except DomainError as exc:
         status, body = domain_error_body(exc)
     except BaseException:
@@ -123,12 +131,12 @@ def idempotent(request, work, *, required: bool = True) -> Response:
 
 def idempotent_in_transaction(request, work, answer_of) -> Response:
     """Run `work(guard)` → (status, body) at most once per Idempotency-Key, the key held by a
-    `KeyGuard` inside the work's own transaction (`work` gives `guard.prelude()` to its service).
+    `KeyGuard` inside the work's own transaction (`work` gives the guard to its service).
     A success's answer is its own rows: `answer_of(key)` reads it back for a replay. Domain
     errors are answers too: stored and replayed."""
     guard = idempotency.KeyGuard(
         partner_id=request.user.pk,
-        key=idempotency.key_from_request(request),
+        key=key_from_request(request),
         fingerprint=idempotency.request_hash(request.method, request.path, request.data),
         now=timezone.now(),
     )
@@ -136,6 +144,8 @@ def idempotent_in_transaction(request, work, answer_of) -> Response:
         status, body = work(guard)
     except idempotency.Replay as replay:
         status, body = replay.status, replay.body
+    except IdempotencyRefused:
+        raise
     except DomainError as exc:
         first = domain_error_body(exc)
         status, body = guard.store_apart(*first, now=timezone.now())
@@ -496,7 +506,7 @@ class PurchaseCreateView(PartnerView):
                     store=_store(data.get("store_id")),
                     occurred_at=data.get("occurred_at"),
                     idempotency_key=guard.key,
-                    prelude=guard.prelude(),
+                    idempotency=guard,
                     confirmation=_confirmation(data.get("confirmation")),
                 )
             except PurchaseExists as exc:

@@ -54,10 +54,10 @@ def seed(members: int) -> tuple[str, list[tuple[int, str]]]:
     from django.utils import timezone
 
     from customers.models import Member
-    from customers.services import enroll_member
     from loyalty.models import Partner, PartnerAPIKey
     from loyalty.selectors import enrolment_source
     from loyalty.services import adjust_points
+    from loyalty.services.enrolment import enroll_member
 
     now = timezone.now()
     partner, _ = Partner.objects.get_or_create(name=BENCH_PARTNER)

@@ -99,9 +99,9 @@ def seed(members: int, points: int) -> tuple[str, list[int]]:
     django.setup()
     from django.utils import timezone
 
-    from customers.services import enroll_member
     from loyalty.models import Partner, PartnerAPIKey, Program
     from loyalty.services import adjust_points
+    from loyalty.services.enrolment import enroll_member
 
     now = timezone.now()
     ids = []

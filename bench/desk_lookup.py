@@ -118,14 +118,15 @@ def fill(members: int) -> None:
 def cashier():
     from django.contrib.auth import get_user_model
 
-    from loyalty.models import Partner, Program, Store
+    from loyalty.models import Partner, Program, StaffAssignment, Store
     from loyalty.services.program import clear_cache
 
     partner, _ = Partner.objects.get_or_create(name="Bench partner")
     store, _ = Store.objects.get_or_create(partner=partner, name="Bench store")
     user, _ = get_user_model().objects.get_or_create(
-        username="bench-cashier", defaults={"is_staff": True, "store": store}
+        username="bench-cashier", defaults={"is_staff": True}
     )
+    StaffAssignment.objects.update_or_create(user=user, defaults={"store": store})
     # The bench is one cashier doing hundreds of lookups: lift the per-minute limit for it.
     Program.objects.filter(pk=1).update(desk_lookups_per_minute=32767)
     clear_cache()

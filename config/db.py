@@ -6,7 +6,7 @@ was a large share of the CPU of a request, on both sides (docs/PERFORMANCE.md). 
 gives a cursor that binds parameters on the server instead, so psycopg prepares a statement after
 `prepare_threshold` uses (settings: DB_PREPARE_THRESHOLD) and later calls send only the values.
 It is still wrapped by Django, so execute wrappers and query logging (assertNumQueries) see its
-statements, and errors arrive as django.db errors. On other databases it is the plain cursor.
+statements, and errors arrive as django.db errors.
 
 It also reads timestamps with psycopg's own (C) loader: Django registers a pure-Python subclass
 of it to pin the time zone, which parsed a timestamp ~20x slower (a lot's two timestamps cost
@@ -49,8 +49,6 @@ def hot_cursor(using: str = DEFAULT_DB_ALIAS):
     # One lookup of the connection: each attribute read through django.db.connection is a
     # context-local lookup of its own.
     connection = connections[using]
-    if connection.vendor != "postgresql":
-        return connection.cursor()
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = getattr(connection, "hot_cursor", None)

@@ -3,7 +3,7 @@ import logging
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 
-from config.errors import RETRY_AFTER_SECONDS
+from core.outage import RETRY_AFTER_SECONDS
 
 logger = logging.getLogger("config")
 

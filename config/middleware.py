@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
-from config.errors import RETRY_AFTER_SECONDS, is_database_unavailable
+from core.outage import RETRY_AFTER_SECONDS, is_database_unavailable
 
 logger = logging.getLogger("config")
 
@@ -51,7 +51,7 @@ class DatabaseUnavailableMiddleware:
     """While the database cannot be reached, answer `503` with `Retry-After` instead of a 500:
     a small page on the site, `{"code": "service_unavailable", …}` on the partner API (whose
     exception handler lets these errors through to here). Which errors count is decided in
-    one place, config.errors.is_database_unavailable."""
+    one place, core.outage.is_database_unavailable."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -1,8 +1,9 @@
 """Kopilka settings: one file, driven by environment variables (see .env.example).
 
-With no variables set, the platform falls back to SQLite and a Celery broker on the filesystem.
-Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis); so does `make demo`,
-to a PostgreSQL and a Valkey it runs from wheels (scripts/embedded.py).
+PostgreSQL is the only database. With no DATABASE_URL set, the platform uses the embedded demo
+server that `make demo` starts (a Unix socket in var/pg, database `kopilka`) and a Celery broker
+on the filesystem. Production sets DATABASE_URL and CELERY_BROKER_URL (Redis); so does `make demo`,
+to the PostgreSQL and Valkey it runs from wheels (scripts/embedded.py).
 """
 
 from pathlib import Path
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "cabinet",
     "desk",
     "api",
+    "config",  # the wiring: seed_demo, which imports every app (config/apps.py)
 ]
 
 MIDDLEWARE = [
@@ -106,31 +108,28 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and IMMEDIATE transactions let the web server, the worker and beat share one file.
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    # A health check costs a round trip per request; off by default for the hot paths.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
-    # Statements run through config.db.hot_cursor() are prepared after this many uses on a
-    # connection (empty: never, e.g. behind an old transaction-pooling PgBouncer). Django's own
-    # cursors bind on the client and are never prepared either way.
-    _prepare = env.str("DB_PREPARE_THRESHOLD", default="2")
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options["prepare_threshold"] = int(_prepare) if _prepare else None
-    if _prepare:
-        # Prepared statements get a generic plan from the start. Every hot statement finds its
-        # rows by key, so the plan does not depend on the values; left to choose, PostgreSQL
-        # kept re-planning one with timestamp bounds on every call (~150 µs each).
-        _options["options"] = " ".join(
-            filter(None, [_options.get("options"), "-c plan_cache_mode=force_generic_plan"])
-        )
+# PostgreSQL only: the default is the embedded demo server's socket (scripts/embedded.py).
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"postgres://postgres@/kopilka?host={VAR_DIR / 'pg'}")
+}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://...).")
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# A health check costs a round trip per request; off by default for the hot paths.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
+# Statements run through config.db.hot_cursor() are prepared after this many uses on a
+# connection (empty: never, e.g. behind an old transaction-pooling PgBouncer). Django's own
+# cursors bind on the client and are never prepared either way.
+_prepare = env.str("DB_PREPARE_THRESHOLD", default="2")
+_options = DATABASES["default"].setdefault("OPTIONS", {})
+_options["prepare_threshold"] = int(_prepare) if _prepare else None
+if _prepare:
+    # Prepared statements get a generic plan from the start. Every hot statement finds its
+    # rows by key, so the plan does not depend on the values; left to choose, PostgreSQL
+    # kept re-planning one with timestamp bounds on every call (~150 µs each).
+    _options["options"] = " ".join(
+        filter(None, [_options.get("options"), "-c plan_cache_mode=force_generic_plan"])
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "customers.User"

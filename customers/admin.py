@@ -1,8 +1,9 @@
 """Admin registrations for staff users, members and consents.
 
-Members join only through `customers.services.enroll_member` (the add form and the import both
-call it), so the rules of joining — personal-data consent, one member per phone in any notation,
-unique e-mail, a plausible birth date — live in one place.
+Members join only through one enrolment service (the add form and the import both call it;
+loyalty.admin.members sets it to loyalty.services.enroll_member, which also opens the points
+account — members never import the ledger), so the rules of joining — personal-data consent,
+one member per phone in any notation, unique e-mail, a plausible birth date — live in one place.
 """
 
 from operator import attrgetter
@@ -25,9 +26,9 @@ from customers.models import Consent, DataRequest, ImportantDate, Member, Person
 from customers.phones import normalize_phone
 from customers.resources import MemberResource
 from customers.services import (
-    enroll_member,
     erase_member,
     normalize_email,
+    register_member,
     update_profile,
     validate_birth_date,
 )
@@ -60,24 +61,11 @@ class StaffUserChangeForm(UserChangeForm):
 
 @admin.register(User)
 class StaffUserAdmin(BaseUserAdmin):
+    """Staff users; loyalty.admin.staff adds the store a cashier works at."""
+
     form = StaffUserChangeForm
-    fieldsets = (
-        *BaseUserAdmin.fieldsets,
-        (
-            _("Cashier desk"),
-            {
-                "fields": ("store",),
-                "description": _(
-                    "A cashier: the “cashier” group, a store, no staff status — the desk only. "
-                    "Marketers and analysts: staff status and their group."
-                ),
-            },
-        ),
-    )
-    list_display = ("username", "email", "first_name", "last_name", "is_staff", "store")
-    list_select_related = ("store__partner",)
+    list_display = ("username", "email", "first_name", "last_name", "is_staff")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
-    autocomplete_fields = ("store",)
 
 
 def phone_query(term: str) -> str | None:
@@ -335,6 +323,9 @@ def add_domain_error(form: forms.Form, exc: DomainError, *, field_map: dict[str,
 class MemberAddForm(forms.ModelForm):
     """Enrol a member from the back-office. Validation is the enrolment service itself."""
 
+    # The service that enrols; loyalty.admin.members swaps in the one that also opens the account.
+    enroll = staticmethod(register_member)
+
     phone = forms.CharField(
         label=_("phone"), max_length=32, help_text=_("Any notation: 8 (912) 345-67-89")
     )
@@ -357,7 +348,7 @@ class MemberAddForm(forms.ModelForm):
             return
         data = self.cleaned_data
         try:
-            self.instance = enroll_member(
+            self.instance = self.enroll(
                 phone=data["phone"],
                 email=data.get("email") or "",
                 first_name=data.get("first_name") or "",

@@ -1,28 +1,22 @@
-"""Domain errors. Each has a stable `code` (used by the API and the pages) and a human `detail`.
-
-Services raise them; the API (api.errors) and the pages map them to responses in one
-place. `http_status` is the status the partner API answers with.
+"""Errors of the member rules (joining, phones, e-mails). Each has a stable `code` and a human
+`detail`; see core.errors.DomainError for the contract (the API maps them to HTTP in api.errors).
 """
 
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError, InvalidInput
 
-class DomainError(Exception):
-    code = "invalid"
-    default_detail = _("The request is not valid.")
-    http_status = 422
-
-    def __init__(self, detail=None, *, fields: dict | None = None, **extra):
-        self.detail = detail if detail is not None else self.default_detail
-        self.fields = fields or {}
-        self.extra = extra
-        super().__init__(str(self.detail))
-
-
-class InvalidInput(DomainError):
-    code = "invalid_input"
-    default_detail = _("Some fields are not valid.")
-    http_status = 400
+__all__ = [
+    "ConsentRequired",
+    "DomainError",
+    "EmailTaken",
+    "InvalidInput",
+    "InvalidPhone",
+    "InvalidReferralCode",
+    "MemberBlocked",
+    "MemberExists",
+    "MemberNotFound",
+]
 
 
 class InvalidPhone(InvalidInput):
@@ -38,25 +32,21 @@ class ConsentRequired(InvalidInput):
 class MemberExists(DomainError):
     code = "member_exists"
     default_detail = _("A member with this phone number already exists.")
-    http_status = 409
 
 
 class EmailTaken(DomainError):
     code = "email_taken"
     default_detail = _("This e-mail belongs to another member.")
-    http_status = 409
 
 
 class MemberNotFound(DomainError):
     code = "member_not_found"
     default_detail = _("No member matches.")
-    http_status = 404
 
 
 class MemberBlocked(DomainError):
     code = "member_blocked"
     default_detail = _("The member is blocked; points cannot be earned or spent.")
-    http_status = 422
 
 
 class InvalidReferralCode(InvalidInput):

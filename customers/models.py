@@ -6,17 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
-    """A staff user: admin, marketer or cashier. Customers log in as members, not users."""
-
-    store = models.ForeignKey(
-        "loyalty.Store",
-        verbose_name=_("store"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="staff",
-        help_text=_("The store a cashier works at; desk operations are recorded against it."),
-    )
+    """A staff user: admin, marketer or cashier. Customers log in as members, not users.
+    (A cashier's store is kept by loyalty: loyalty.StaffAssignment.)"""
 
     class Meta:
         verbose_name = _("staff user")

@@ -37,25 +37,21 @@ SENDS_PER_IP = (10, dt.timedelta(hours=1))
 class CodeRateLimited(DomainError):
     code = "otp_rate_limited"
     default_detail = gettext_lazy("Too many codes were requested. Please try again later.")
-    http_status = 429
 
 
 class CodeInvalid(DomainError):
     code = "otp_invalid"
     default_detail = gettext_lazy("The code is wrong.")
-    http_status = 400
 
 
 class CodeExpired(DomainError):
     code = "otp_expired"
     default_detail = gettext_lazy("The code has expired or was already used. Ask for a new one.")
-    http_status = 400
 
 
 class CodeLocked(DomainError):
     code = "otp_locked"
     default_detail = gettext_lazy("Too many wrong tries. Ask for a new code.")
-    http_status = 400
 
 
 def normalize_target(raw: str) -> str:

@@ -1,8 +1,10 @@
 """Import and export of members (django-import-export).
 
-Import creates members only, each through `enroll_member`: the phone is normalised, a member
-whose phone (in any notation) or e-mail is already taken is reported as a row error, and a row
-without the personal-data consent is refused. Export writes the members with their live consents.
+Import creates members only, each through the resource's `enroll` service (the loyalty admin
+sets loyalty.services.enroll_member, which also opens the points account): the phone is
+normalised, a member whose phone (in any notation) or e-mail is already taken is reported as a
+row error, and a row without the personal-data consent is refused. Export writes the members
+with their live consents.
 """
 
 from django.core.exceptions import ValidationError
@@ -13,7 +15,7 @@ from import_export import fields, resources, widgets
 from customers.errors import DomainError, InvalidPhone, MemberExists
 from customers.models import Consent, Member
 from customers.phones import normalize_phone
-from customers.services import enroll_member
+from customers.services import register_member
 
 CONSENT_COLUMNS = {
     "consent_personal_data": Consent.Kind.PERSONAL_DATA,
@@ -88,7 +90,11 @@ class MemberResource(resources.ModelResource):
         force_init_instance = True  # import only adds members; updates go through the profile
         skip_unchanged = False
         use_bulk = False
-        clean_model_instances = False  # enroll_member validates
+        clean_model_instances = False  # the enrolment service validates
+
+    # The service that enrols one row; loyalty.admin.members swaps in the one that also opens
+    # the member's points account (members never import the ledger).
+    enroll = staticmethod(register_member)
 
     # --- export -----------------------------------------------------------------------------
     def filter_export(self, queryset, **kwargs):
@@ -116,7 +122,7 @@ class MemberResource(resources.ModelResource):
 
     def save_instance(self, instance, is_create, row, **kwargs):
         try:
-            member = enroll_member(
+            member = self.enroll(
                 phone=instance.phone,
                 email=instance.email,
                 first_name=instance.first_name or "",

@@ -66,7 +66,7 @@ def _unique_value(factory, field: str) -> str:
     raise RuntimeError(f"could not find a free {field}")
 
 
-def enroll_member(
+def register_member(
     *,
     phone: str,
     consents: dict[str, bool],
@@ -81,7 +81,8 @@ def enroll_member(
     text_version: str = CONSENT_TEXT_VERSION,
     consent_texts: dict[str, str] | None = None,
 ) -> Member:
-    """Enrol a new member with their consents and open their points account, atomically.
+    """Register a new member with their consents, atomically (the points account is opened by
+    loyalty.services.enroll_member, which calls this: every join goes through that one).
 
     Joining requires consent to personal data processing; one phone number (in any notation) is
     one member. Each consent keeps the exact text agreed to (`consent_texts`, by kind; else the
@@ -105,8 +106,6 @@ def enroll_member(
             raise InvalidReferralCode(
                 fields={"referral_code": [str(InvalidReferralCode.default_detail)]}
             )
-
-    from loyalty.services.accounts import open_account
 
     try:
         with transaction.atomic():
@@ -133,7 +132,6 @@ def enroll_member(
                 for kind, given in consents.items()
                 if given and kind in Consent.Kind.values
             )
-            open_account(member=member, now=now)
     except IntegrityError as exc:
         # A concurrent join with the same phone won the race.
         existing = Member.objects.filter(phone=e164).values_list("id", flat=True).first()

@@ -6,8 +6,9 @@ so it holds across server processes and for lookups sent at once.
 
 import datetime as dt
 
-from cabinet.models import DeskActivity
 from customers import ratelimit
+from desk.models import DeskActivity
+from loyalty.selectors import staff_store_id_query
 from loyalty.services.program import get_program
 
 Action = DeskActivity.Action
@@ -22,7 +23,7 @@ def log_activity(request, action: str, *, now, query="", member=None, purchase=N
     user = request.user
     DeskActivity.objects.create(
         user=user,
-        store_id=user.store_id,
+        store_id=staff_store_id_query(user),
         action=action,
         query=query[:100],
         member=member,

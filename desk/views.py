@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 
 from customers.errors import DomainError, InvalidInput, MemberBlocked
 from customers.models import Member
+from customers.otp import CodeRateLimited
 from customers.phones import mask_phone
-from customers.services import enroll_member
 from desk.access import desk_required, member_id_from_ref, member_ref
 from desk.activity import Action, is_over_lookup_limit, log_activity, lookup_limit
 from desk.errors import form_errors_json, show_error
@@ -39,8 +39,9 @@ from desk.lookup import (
 from desk.presenters import mask_name, member_card, short_entry
 from loyalty.errors import InsufficientPoints, PurchaseExists, RedeemLimitExceeded
 from loyalty.models import Purchase, Refund
-from loyalty.selectors import member_balance
+from loyalty.selectors import member_balance, staff_store
 from loyalty.services import quote_purchase, record_purchase, refund_purchase
+from loyalty.services.enrolment import enroll_member
 from loyalty.services.presence import (
     Confirmation,
     desk_pass,
@@ -206,7 +207,7 @@ def _render_member(request, member, ref, form, lines, *, status=200):
         "ref": ref,
         "form": form,
         "lines": lines,
-        "can_record": request.user.store_id is not None,
+        "can_record": staff_store(request.user) is not None,
         "needs_proof": get_program().needs_redeem_confirmation,
         "qr_seen": desk_pass_is_valid(
             member_id=member.pk, value=request.session.get(_pass_key(member.pk), "")
@@ -271,7 +272,7 @@ def record_check(request, ref):
     member = _member(request, ref)
     form, lines = check_forms(request.POST)
     valid = form.is_valid() & lines.is_valid()
-    store = request.user.store
+    store = staff_store(request.user)
     if store is None:
         form.add_error(None, _("Your account has no store, so it cannot record purchases."))
     elif valid:
@@ -319,16 +320,18 @@ def send_code(request, ref):
         message = str(exc.detail)
         if "retry_after" in exc.extra:
             message += " " + _("Try again in %(n)s s.") % {"n": exc.extra["retry_after"]}
-        return JsonResponse({"ok": False, "message": message}, status=exc.http_status)
+        limited = isinstance(exc, CodeRateLimited)
+        return JsonResponse({"ok": False, "message": message}, status=429 if limited else 422)
     message = _("The code was sent to the customer's phone. Ask them to read it out.")
     return JsonResponse({"ok": True, "message": message})
 
 
 def _partner_purchases(request):
     """Purchases the cashier may see: those of their store's partner."""
-    if request.user.store_id is None:
+    store = staff_store(request.user)
+    if store is None:
         return Purchase.objects.none()
-    return Purchase.objects.filter(partner_id=request.user.store.partner_id)
+    return Purchase.objects.filter(partner_id=store.partner_id)
 
 
 @desk_required
@@ -358,7 +361,7 @@ def receipt(request, pk):
 def refund_search(request, ref=None):
     """Find the purchase to refund: the member's recent ones here, or by check number."""
     purchases = _partner_purchases(request)
-    context = {"ref": ref, "search": CheckSearchForm(), "has_store": request.user.store_id}
+    context = {"ref": ref, "search": CheckSearchForm(), "has_store": staff_store(request.user)}
     if ref is not None:
         member = _member(request, ref)
         context["name"] = mask_name(member)

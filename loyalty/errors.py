@@ -1,13 +1,16 @@
-"""Errors of the points services; see customers.errors.DomainError for the contract."""
+"""Errors of the points services; see core.errors.DomainError for the contract."""
 
 from django.utils.translation import gettext_lazy as _
 
-from customers.errors import DomainError, InvalidInput, MemberBlocked, MemberNotFound
+from core.errors import DomainError, InvalidInput
+from customers.errors import MemberBlocked, MemberNotFound
 
 __all__ = [
     "ConfirmationInvalid",
     "ConfirmationRequired",
     "DomainError",
+    "IdempotencyKeyReused",
+    "IdempotencyRefused",
     "InsufficientPoints",
     "InvalidCheck",
     "InvalidInput",
@@ -18,6 +21,7 @@ __all__ = [
     "RedeemLimitExceeded",
     "RefundExceedsPurchase",
     "RefundExists",
+    "RequestInProgress",
     "TierConfigInvalid",
 ]
 
@@ -56,13 +60,11 @@ class InsufficientPoints(DomainError):
 class PurchaseExists(DomainError):
     code = "purchase_exists"
     default_detail = _("A purchase with this check number is already recorded.")
-    http_status = 409
 
 
 class PurchaseNotFound(DomainError):
     code = "purchase_not_found"
     default_detail = _("No such purchase.")
-    http_status = 404
 
 
 class RefundExceedsPurchase(DomainError):
@@ -73,9 +75,24 @@ class RefundExceedsPurchase(DomainError):
 class RefundExists(DomainError):
     code = "refund_exists"
     default_detail = _("A different refund with this number is already recorded.")
-    http_status = 409
 
 
 class TierConfigInvalid(InvalidInput):
     code = "tier_config_invalid"
     default_detail = _("The tier configuration is not valid.")
+
+
+class IdempotencyRefused(DomainError):
+    """The Idempotency-Key cannot serve this request now; never an answer to store for the key."""
+
+
+class IdempotencyKeyReused(IdempotencyRefused):
+    code = "idempotency_key_reused"
+    default_detail = _("This Idempotency-Key was used for a different request.")
+
+
+class RequestInProgress(IdempotencyRefused):
+    code = "request_in_progress"
+    default_detail = _(
+        "A request with this Idempotency-Key is still being processed; retry shortly."
+    )

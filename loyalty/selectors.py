@@ -1,29 +1,36 @@
 """Reads about points and tiers for the cabinet, the desk, the API and admin."""
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from psycopg.types.numeric import Int8
 
-from config.db import hot_cursor
 from customers.errors import MemberNotFound
 from customers.models import Consent, Member
-from loyalty.models import Account, LedgerEntry, PointLot, Program, Purchase, Tier, TierChange
+from loyalty.models import (
+    Account,
+    LedgerEntry,
+    PointLot,
+    Program,
+    Purchase,
+    StaffAssignment,
+    Store,
+    Tier,
+    TierChange,
+)
 from loyalty.money import add_months
 from loyalty.services.program import get_program, get_tier, get_tiers, program_zone
 from loyalty.services.tiers import (
     NET_PAID,
     qualifying_purchases,
     qualifying_spend,
-    spend_sql,
     spend_value,
     window_start,
 )
+from loyalty.store.reads import member_summary_row
 
 
 @dataclass
@@ -165,48 +172,12 @@ def member_summary(
     partner_id: int | None = None,
 ) -> MemberSummary:
     """A member with tier, balance, nearest expiries and ₽ left to the next tier, found by id,
-    E.164 phone or card number — in one statement on PostgreSQL, at most three elsewhere (the
-    hot read of the till and the API). With `partner_id`, only a member who joined through
-    that partner or bought at its stores is found. Raises MemberNotFound."""
+    E.164 phone or card number — in one statement (the hot read of the till and the API).
+    With `partner_id`, only a member who joined through that partner or bought at its stores
+    is found. Raises MemberNotFound."""
     program = get_program()
-    if connection.vendor == "postgresql":
-        return _member_summary_pg(
-            member_id, phone, card_number, now, expiring_limit, program, partner_id
-        )
-    accounts = Account.objects.select_related("member")
-    if partner_id is not None:
-        accounts = accounts.filter(_known_to_partner_q(partner_id, "member_id"))
-    try:
-        if member_id is not None:
-            account = accounts.get(member_id=member_id)
-        elif phone is not None:
-            account = accounts.get(member__phone=phone)
-        else:
-            account = accounts.get(member__card_number=(card_number or "").strip())
-    except (Account.DoesNotExist, ValueError, TypeError) as exc:
-        raise MemberNotFound() from exc
-    lots = []
-    if account.available or account.pending:
-        lots = list(
-            _live_lots(account.member_id, now)
-            .order_by("expires_at", "id")
-            .values_list("remaining", "available_at", "expires_at")
-        )
-    tier = get_tier(account.tier_id)
-    next_tier = _next_tier(tier)
-    needed = Decimal("0.00")
-    if next_tier is not None:
-        spend = qualifying_spend(account.member_id, now=now, program=program)
-        needed = _spend_needed(next_tier, spend)
-    return MemberSummary(
-        member=account.member,
-        tier=tier,
-        balance=_balance_from_lots(lots, debt=account.debt, now=now),
-        expiring=_expiring_from_lots(
-            ((r, e) for r, _a, e in lots), zone=program_zone(program), limit=expiring_limit
-        ),
-        next_tier=next_tier,
-        spend_needed=needed,
+    return _member_summary_row(
+        member_id, phone, card_number, now, expiring_limit, program, partner_id
     )
 
 
@@ -222,74 +193,20 @@ def _spend_needed(next_tier: Tier | None, spend: Decimal) -> Decimal:
     return max(Decimal("0.00"), next_tier.min_spend - spend)
 
 
-# The PostgreSQL summary: one row with the account's tier and debt, the balance and the
-# expiring groups aggregated from the live lots, the qualifying spend, and the member. The
-# lots are only read when the account holds points (as in the ORM branch); the aggregates
-# follow _balance_from_lots() and _expiring_from_lots() (sorted by expiry, a lot's day only
-# grows with it, so grouping by day is grouping neighbours). Only table and column names from
-# _meta are formatted in; every value is a parameter, typed where the context does not fix it
-# (the statement is prepared, see config.db).
-_MEMBER_FIELDS = Member._meta.concrete_fields
-_MEMBER_ATTNAMES = [f.attname for f in _MEMBER_FIELDS]
-_NOW = "%(now)s::timestamptz"
-_LIVE_LOTS = (
-    f"FROM {PointLot._meta.db_table} l WHERE l.account_id = a.member_id AND l.remaining > 0 "
-    f"AND l.expires_at > {_NOW} AND (a.available <> 0 OR a.pending <> 0)"
-)
-_SUMMARY_PG = (
-    "SELECT a.tier_id, a.debt, b.available, b.pending, b.next_activation, "  # noqa: S608
-    "x.days, x.points, "
-    # The spend only matters below the top tier.
-    "CASE WHEN a.tier_id <> %(top)s::bigint THEN ({spend}) END, "
-    + ", ".join(f"m.{f.column}" for f in _MEMBER_FIELDS)
-    + f" FROM {Account._meta.db_table} a "  # noqa: S608
-    f"JOIN {Member._meta.db_table} m ON m.id = a.member_id "
-    # Balance: available and pending points, the next activation.
-    "CROSS JOIN LATERAL (SELECT "
-    f"COALESCE(SUM(l.remaining) FILTER (WHERE l.available_at <= {_NOW}), 0) AS available, "
-    f"COALESCE(SUM(l.remaining) FILTER (WHERE l.available_at > {_NOW}), 0) AS pending, "
-    f"MIN(l.available_at) FILTER (WHERE l.available_at > {_NOW}) AS next_activation "
-    f"{_LIVE_LOTS}) b "
-    # Expiring points by the last day they can be spent: points live up to the moment before
-    # expires_at, so that moment's date in the program zone; the nearest `limit` days.
-    "CROSS JOIN LATERAL (SELECT array_agg(g.day ORDER BY g.day) AS days, "
-    "array_agg(g.points ORDER BY g.day) AS points FROM (SELECT "
-    "((l.expires_at - interval '1 microsecond') AT TIME ZONE %(zone)s::text)::date AS day, "
-    f"SUM(l.remaining) AS points {_LIVE_LOTS} "
-    "GROUP BY 1 ORDER BY 1 LIMIT %(limit)s::bigint) g) x "
-    "WHERE {where} = %(key)s{scope}"
-)
-# A partner's own members: bought at its stores (purchase_by_member) or joined through it.
-_SCOPE_PG = (
-    f" AND (EXISTS (SELECT 1 FROM {Purchase._meta.db_table} p WHERE p.member_id = a.member_id "  # noqa: S608
-    "AND p.partner_id = %(partner)s::bigint) OR EXISTS (SELECT 1 FROM "
-    f"{Consent._meta.db_table} c WHERE c.member_id = a.member_id AND c.source = %(source)s::text))"
-)
-
-
-@functools.cache
-def _summary_sql_pg(where: str, windowed: bool, scoped: bool = False) -> str:
-    """The statement for one lookup column, with or without a window start and a partner's
-    scope (built once each)."""
-    spend = spend_sql("a.member_id", "%(start)s::timestamptz" if windowed else None)
-    sql = _SUMMARY_PG.replace("{spend}", spend).replace("{where}", where)
-    return sql.replace("{scope}", _SCOPE_PG if scoped else "")
-
-
-def _member_summary_pg(member_id, phone, card_number, now, expiring_limit, program, partner_id):
+def _member_summary_row(member_id, phone, card_number, now, expiring_limit, program, partner_id):
     """member_summary() in one statement, with nothing left to aggregate in Python."""
     if member_id is not None:
         try:
-            key, where = int(member_id), "a.member_id"  # as the ORM's lookup would
+            key, where = int(member_id), "member_id"  # as the ORM's lookup would
         except (ValueError, TypeError) as exc:
             raise MemberNotFound() from exc
         if not -(2**63) <= key < 2**63:
             raise MemberNotFound()  # no such bigint id
         key = Int8(key)  # one parameter type for every id: one prepared statement
     elif phone is not None:
-        key, where = phone, "m.phone"
+        key, where = phone, "phone"
     else:
-        key, where = (card_number or "").strip(), "m.card_number"
+        key, where = (card_number or "").strip(), "card_number"
     tiers = get_tiers()
     start = window_start(program, now)
     params = {
@@ -305,13 +222,12 @@ def _member_summary_pg(member_id, phone, card_number, now, expiring_limit, progr
     if partner_id is not None:
         params["partner"] = Int8(partner_id)
         params["source"] = enrolment_source(partner_id)
-    with hot_cursor() as cursor:
-        cursor.execute(_summary_sql_pg(where, start is not None, partner_id is not None), params)
-        row = cursor.fetchone()
-    if row is None:
+    found = member_summary_row(
+        key=where, params=params, windowed=start is not None, scoped=partner_id is not None
+    )
+    if found is None:
         raise MemberNotFound()
-    tier_id, debt, available, pending, next_activation, days, points, spend = row[:8]
-    member = Member.from_db(DEFAULT_DB_ALIAS, _MEMBER_ATTNAMES, row[8:])
+    (tier_id, debt, available, pending, next_activation, days, points, spend), member = found
     tier = get_tier(tier_id)
     next_tier = _next_tier(tier)
     return MemberSummary(
@@ -447,3 +363,20 @@ def tier_changes(member_id: int, *, limit: int = 5) -> list[TierChange]:
         .select_related("from_tier", "to_tier")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def staff_store_id_query(user) -> Subquery:
+    """The id of the store a staff user works at, as a subquery: a write records it in its own
+    statement (the desk's activity log) without reading it first."""
+    return Subquery(StaffAssignment.objects.filter(user_id=user.pk).values("store_id")[:1])
+
+
+def staff_store(user) -> Store | None:
+    """The store a staff user works at (a cashier's till), with its partner; None when the user
+    has none. Read once per user object (a request's user asks several times)."""
+    if not hasattr(user, "_staff_store"):
+        assignment = (
+            StaffAssignment.objects.filter(user_id=user.pk).select_related("store__partner").first()
+        )
+        user._staff_store = assignment.store if assignment else None
+    return user._staff_store

@@ -43,7 +43,7 @@ def review_tiers_task() -> str:
 
 @shared_task(name="loyalty.tasks.purge_idempotency_records")
 def purge_idempotency_records() -> str:
-    from api.idempotency import delete_old_records
+    from loyalty.services.idempotency import delete_old_records
 
     now = timezone.now()
     return _report(

@@ -7,8 +7,8 @@ import zoneinfo
 import factory
 
 from customers.models import Member, User
-from customers.services import enroll_member
-from loyalty.models import Partner, Store
+from loyalty.models import Partner, StaffAssignment, Store
+from loyalty.services.enrolment import enroll_member
 
 MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
 T0 = dt.datetime(2026, 1, 15, 12, 0, tzinfo=MOSCOW)
@@ -60,3 +60,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save(update_fields=["password"])
+
+    @factory.post_generation
+    def store(obj, create, extracted, **kwargs):
+        """`UserFactory(store=…)`: the store the staff user works at (loyalty keeps it)."""
+        if create and extracted is not None:
+            StaffAssignment.objects.update_or_create(user=obj, defaults={"store": extracted})

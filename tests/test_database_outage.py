@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from django.db import IntegrityError, InterfaceError, OperationalError, connection
 
-from config.errors import RETRY_AFTER_SECONDS, is_database_unavailable
+from core.outage import RETRY_AFTER_SECONDS, is_database_unavailable
 from loyalty.models import PartnerAPIKey
 from tests.api.conftest import ApiClient
 from tests.cabinet.conftest import login_as

@@ -1,6 +1,11 @@
-"""config.db.hot_cursor: prepared, server-bound statements that Django still sees."""
+"""config.db.hot_cursor: prepared, server-bound statements that Django still sees; and
+PostgreSQL as the only database (settings refuse another, no code asks which one it is)."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import DatabaseError, connection
@@ -80,3 +85,58 @@ def test_the_plans_of_hot_statements_are_generic():
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone() == ("force_generic_plan",)
+
+
+# --- PostgreSQL is the only database ---------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+APPLICATION_DIRS = ("api", "cabinet", "campaigns", "config", "customers", "desk", "loyalty")
+
+
+def _settings_with(database_url: str | None) -> subprocess.CompletedProcess:
+    """Load the settings in a fresh process with `database_url` (None: unset)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    env.update(SECRET_KEY="test-only-secret", DJANGO_SETTINGS_MODULE="config.settings")
+    script = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['ENGINE'], d['NAME'], d['HOST'] or d['OPTIONS'].get('host'))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_database_other_than_postgresql_is_refused_at_startup():
+    result = _settings_with("sqlite:///var/db.sqlite3")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "PostgreSQL" in result.stderr
+
+
+def test_with_no_database_url_the_platform_uses_the_embedded_demo_server():
+    result = _settings_with(None)
+    assert result.returncode == 0, result.stderr
+    engine, name, host = result.stdout.split()
+    assert (engine, name, host) == (
+        "django.db.backends.postgresql",
+        "kopilka",
+        str(ROOT / "var/pg"),
+    )
+
+
+def test_no_application_code_asks_which_database_it_runs_on():
+    """One code path: nothing outside migrations and tests branches on connection.vendor."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in APPLICATION_DIRS
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "connection.vendor" in line or ".vendor ==" in line or ".vendor !=" in line
+    ]
+    assert found == []

@@ -31,7 +31,8 @@ from customers.otp import (
     verify_code,
 )
 from customers.phones import mask_phone, normalize_phone
-from customers.services import consent_text, enroll_member
+from customers.services import consent_text
+from loyalty.services.enrolment import enroll_member
 from loyalty.services.program import get_program
 
 OTP_SESSION_KEY = "cabinet_otp"

@@ -1,5 +1,11 @@
 from loyalty.models.ledger import Account, LedgerEntry, PointLot
-from loyalty.models.partners import IdempotencyRecord, Partner, PartnerAPIKey, Store
+from loyalty.models.partners import (
+    IdempotencyRecord,
+    Partner,
+    PartnerAPIKey,
+    StaffAssignment,
+    Store,
+)
 from loyalty.models.program import Program, Tier, TierChange
 from loyalty.models.purchases import Purchase, PurchaseLine, Refund, RefundLine
 
@@ -15,6 +21,7 @@ __all__ = [
     "PurchaseLine",
     "Refund",
     "RefundLine",
+    "StaffAssignment",
     "Store",
     "Tier",
     "TierChange",

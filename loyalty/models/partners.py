@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
@@ -35,6 +36,34 @@ class Store(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner.name} — {self.name}"
+
+
+class StaffAssignment(models.Model):
+    """The store a staff user works at (a cashier's till): desk purchases, refunds and activity
+    are recorded against it. Kept beside the stores, since members and staff accounts know
+    nothing of stores."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="store_assignment",
+    )
+    store = models.ForeignKey(
+        Store,
+        verbose_name=_("store"),
+        on_delete=models.CASCADE,
+        related_name="staff_assignments",
+        help_text=_("The store a cashier works at; desk operations are recorded against it."),
+    )
+
+    class Meta:
+        verbose_name = _("store of a staff user")
+        verbose_name_plural = _("stores of staff users")
+
+    def __str__(self) -> str:
+        return str(self.store)
 
 
 class PartnerAPIKey(AbstractAPIKey):

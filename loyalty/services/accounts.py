@@ -75,7 +75,7 @@ def adjust_points(
             )
         else:
             wanted = -points
-            if sum(lot.remaining for lot in ledger.spendable_lots()) < wanted:
+            if ledger.spendable_points() < wanted:
                 raise InsufficientPoints()
             ledger.spend(wanted, LedgerEntry.Kind.ADJUST)
         ledger.flush()

@@ -11,7 +11,7 @@ The invariants (DESIGN §2, refined by the ledger issue):
 - `lot_range`: 0 <= lot.remaining <= lot.points for every lot;
 - `burnt_lot_holds_points`: a lot that has an expiry entry holds no points.
 
-Accounts are read in bounded batches (constant memory). On PostgreSQL each batch is read in one
+Accounts are read in bounded batches (constant memory). Each batch is read in one
 REPEATABLE READ snapshot, so the audit can run next to live traffic without false alarms.
 """
 
@@ -22,6 +22,8 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 
 from loyalty.models import Account, LedgerEntry, PointLot, Purchase
+from loyalty.services.tiers import NET_PAID
+from loyalty.store.reads import repeatable_read
 
 DEFAULT_BATCH_SIZE = 2000
 
@@ -63,7 +65,7 @@ def _batch_problems(accounts: list[tuple]) -> Iterator[Problem]:
         Purchase.objects.filter(member_id__gte=low, member_id__lte=high)
         .order_by()
         .values("member_id")
-        .annotate(s=Sum(F("total") - F("discount") - F("refunded_total") + F("refunded_discount")))
+        .annotate(s=Sum(NET_PAID))
         .values_list("member_id", "s")
     )
     burnt_holding = {}
@@ -127,11 +129,10 @@ def audit_ledger(*, batch_size: int = DEFAULT_BATCH_SIZE, member_ids=None) -> It
     """
     after = None
     while True:
-        snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+        snapshot = not connection.in_atomic_block
         with transaction.atomic():
             if snapshot:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                repeatable_read()
             accounts = Account.objects.order_by("member_id")
             if member_ids is not None:
                 accounts = accounts.filter(member_id__in=member_ids)

@@ -3,12 +3,12 @@
 Every service that changes points opens a `LedgerTransaction` inside `transaction.atomic()`.
 It locks the account row first, then reads the account's live lots (by expiry and id), settles
 what is due (burns expired lots, activates pending ones), lets the service spend and add points,
-and writes everything in a constant number of statements: one UPDATE of the touched lots, one
-INSERT of new lots, one INSERT of entries and one UPDATE of the account.
+and writes everything in one statement (the purchase, its lines, the touched and new lots, the
+entries and the account). All this SQL is the ledger store's (loyalty/store/ledger.py, writes.py).
 
 The account row lock guards its lots too: every writer of lots (this class, and the activation
 and burn jobs in schedules.py) locks the owning account first, and updates the account row in
-the same transaction. So on PostgreSQL the lots are not row-locked themselves (a row lock on
+the same transaction. So the lots are not row-locked themselves (a row lock on
 every live lot cost a heap write and a WAL record per lot on every purchase,
 docs/PERFORMANCE.md), and they are read after the lock: in a statement of their own (a fresh
 snapshot that sees what the previous holder of the lock committed) — or, for a purchase, in the
@@ -19,176 +19,43 @@ that had to wait for one shows up as another version, and then the lots are read
 """
 
 import datetime as dt
-import functools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
-from django.db import connection
-from django.db.models import Q
-
-from config.db import hot_cursor
 from customers.errors import MemberBlocked, MemberNotFound
-from customers.models import Member
-from loyalty.models import Account, LedgerEntry, PointLot, Program, Purchase, PurchaseLine
-from loyalty.services.instances import built, loaded
-from loyalty.services.ledger_sql import ACCOUNT_WRITTEN, write_all
+from loyalty.models import Account, LedgerEntry, PointLot, Program, Purchase
+from loyalty.services import lot_rules
 from loyalty.services.program import lot_available_at, lot_expiry
+from loyalty.store import ledger as store
+from loyalty.store import writes
+from loyalty.store.instances import built
 
 Kind = LedgerEntry.Kind
 
 
-def _select_list(alias: str, model) -> tuple[str, list[str]]:
-    names = [f.attname for f in model._meta.concrete_fields]
-    return ", ".join(f"{alias}.{f.column}" for f in model._meta.concrete_fields), names
-
-
-_ACCOUNT_COLUMNS, _ACCOUNT_NAMES = _select_list("a", Account)
-_MEMBER_COLUMNS, _MEMBER_NAMES = _select_list("m", Member)
-_LOT_COLUMNS, _LOT_NAMES = _select_list("l", PointLot)
-# Only table and column names from _meta are formatted in.
-_LOCK_ACCOUNT_SQL = (
-    f"SELECT {_ACCOUNT_COLUMNS}, {_MEMBER_COLUMNS} FROM {Account._meta.db_table} a "  # noqa: S608
-    f"JOIN {Member._meta.db_table} m ON m.id = a.member_id "
-    "WHERE a.member_id = %s FOR NO KEY UPDATE OF a"
-)
-_LIVE_LOTS_SQL = (
-    f"SELECT {_LOT_COLUMNS} FROM {PointLot._meta.db_table} l "  # noqa: S608
-    "WHERE l.account_id = %s AND ((l.remaining > 0{due}){extra}) "
-    "ORDER BY l.expires_at, l.id"
-)
-# Lots with something to settle: past expiry, or pending past their delay.
-_DUE = " AND (l.expires_at <= %s OR (l.is_pending AND l.available_at <= %s))"
-
-
-@dataclass(frozen=True)
-class Prelude:
-    """Work that a transaction does first, before it locks an account: on PostgreSQL it goes in
-    the same statement as the lock (one round trip less), elsewhere it runs on its own.
-
-    `ctes` are common table expressions (data-modifying ones too) and `select` reads one row
-    from them, `width` columns wide, whose column `proceed` says whether to lock the account at
-    all; `params` fill the placeholders of both, in order. `done(row)` gets that row before the
-    account is looked at (it may raise); `alone()` does the same work as its own statements.
-    """
-
-    ctes: str
-    select: str
-    width: int
-    proceed: str
-    params: list
-    done: Callable[[tuple], None]
-    alone: Callable[[], None]
-
-
-@functools.cache
-def _lock_and_lots_sql(ctes: str, select: str, proceed: str, due: bool) -> str:
-    """The account locked (after the prelude, if any), whether the locked row is the version
-    the statement's snapshot sees, and the live (or due) lots of that snapshot: one row per lot,
-    or one with no lot."""
-    lock = _LOCK_ACCOUNT_SQL.replace(" FROM ", ", a.xmin AS locked_xmin FROM ", 1)
-    if proceed:
-        lock = lock.replace(
-            "WHERE a.member_id = %s",
-            f"WHERE a.member_id = %s AND (SELECT {proceed} FROM pre)",  # noqa: S608
-        )
-    lots = _LIVE_LOTS_SQL.format(due=_DUE if due else "", extra="").replace(
-        " ORDER BY l.expires_at, l.id", " AND EXISTS (SELECT FROM acc)"
-    )
-    head = f"WITH {ctes}, pre AS MATERIALIZED ({select}), " if ctes else "WITH "
-    columns = "pre.*, acc.*" if ctes else "acc.*"
-    return (
-        f"{head}acc AS MATERIALIZED ({lock}), "  # noqa: S608
-        f"seen AS MATERIALIZED (SELECT a.xmin FROM {Account._meta.db_table} a "
-        "WHERE a.member_id = %s), "
-        f"lots AS MATERIALIZED ({lots}) "
-        f"SELECT {columns}, acc.locked_xmin = seen.xmin, lots.* FROM "
-        f"{'pre LEFT JOIN acc ON true' if ctes else '(SELECT) AS one LEFT JOIN acc ON true'} "
-        "LEFT JOIN seen ON true LEFT JOIN lots ON true ORDER BY lots.expires_at, lots.id"
-    )
-
-
-def _account_of(row: Sequence) -> Account:
-    split, end = len(_ACCOUNT_NAMES), len(_ACCOUNT_NAMES) + len(_MEMBER_NAMES)
-    alias = connection.alias
-    account = loaded(Account, _ACCOUNT_NAMES, row[:split], alias)
-    member = loaded(Member, _MEMBER_NAMES, row[split:end], alias)
-    Account.member.field.set_cached_value(account, member)
+def lock_account(member_id: int) -> Account:
+    """Lock and return the member's account (with the member row), or MemberNotFound."""
+    account = store.lock_account(member_id)
+    if account is None:
+        raise MemberNotFound()
     return account
 
 
-def _int_or_none(member_id) -> int | None:
-    try:
-        return int(member_id)  # as the ORM's lookup would
-    except (ValueError, TypeError):
-        return None
-
-
-def lock_account(member_id: int) -> Account:
-    """Lock and return the member's account (with the member row), or MemberNotFound."""
-    if connection.vendor == "postgresql":
-        # Plain SQL: the ORM's compilation of this query cost more than the query itself; a
-        # prepared statement (hot_cursor) saves its parsing and planning too.
-        member_id = _int_or_none(member_id)
-        if member_id is None:
-            raise MemberNotFound()
-        with hot_cursor() as cursor:
-            cursor.execute(_LOCK_ACCOUNT_SQL, [member_id])
-            row = cursor.fetchone()
-        if row is None:
-            raise MemberNotFound()
-        return _account_of(row)
-    try:
-        return (
-            Account.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("member")
-            .get(member_id=member_id)
-        )
-    except (Account.DoesNotExist, ValueError, TypeError) as exc:
-        raise MemberNotFound() from exc
-
-
 def lock_account_and_lots(
-    member_id: int, *, due_at: dt.datetime | None, prelude: Prelude | None = None
+    member_id: int, *, due_at: dt.datetime | None, idempotency=None
 ) -> tuple[Account, list[PointLot] | None]:
-    """`lock_account` after the `prelude`, if any (on PostgreSQL in the same statement, one
-    round trip less), and on PostgreSQL the account's live lots (only those due to settle at
-    `due_at`, when given) read in the same statement — or None when they must be read again
-    after the lock (see the module docstring); give them to `LedgerTransaction(lots=…)`."""
-    if connection.vendor != "postgresql":
-        if prelude is not None:
-            prelude.alone()
-        return lock_account(member_id), None
-    member_id = _int_or_none(member_id)
-    if member_id is None and prelude is None:
+    """`lock_account`, and the account's live lots (only those due to settle at `due_at`, when
+    given) read in the same statement — or None when they must be read again after the lock
+    (see the module docstring); give them to `LedgerTransaction(lots=…)`.
+
+    With `idempotency` (a loyalty.services.idempotency.KeyGuard) its key is taken first, in
+    the same statement (one round trip less), and the guard has its say (a replay, a key in use)
+    before the account is looked at."""
+    taken, account, lots = store.lock_account_and_lots(member_id, due_at=due_at, key=idempotency)
+    if idempotency is not None:
+        idempotency.taken(taken)
+    if account is None:
         raise MemberNotFound()
-    # (With a prelude and no valid id, the prelude still runs and has its say first.)
-    due = due_at is not None
-    if prelude is None:
-        sql = _lock_and_lots_sql("", "", "", due)
-        params, skip = [], 0
-    else:
-        sql = _lock_and_lots_sql(prelude.ctes, prelude.select, prelude.proceed, due)
-        params, skip = list(prelude.params), prelude.width
-    params += [member_id, member_id, member_id]
-    if due:
-        params += [due_at, due_at]
-    with hot_cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    first = rows[0]
-    if prelude is not None:
-        prelude.done(first[:skip])
-    if first[skip] is None:
-        raise MemberNotFound()
-    width = len(_ACCOUNT_NAMES) + len(_MEMBER_NAMES)
-    account = _account_of(first[skip : skip + width])
-    if not first[skip + width + 1]:  # the lock found a newer version of the account row
-        return account, None
-    start = skip + width + 2
-    if first[start] is None:  # no lot
-        return account, []
-    alias = connection.alias
-    return account, [loaded(PointLot, _LOT_NAMES, row[start:], alias) for row in rows]
+    return account, lots
 
 
 class LedgerTransaction:
@@ -225,17 +92,7 @@ class LedgerTransaction:
             self.lots: list[PointLot] = lots
             self._settle()
             return
-        if connection.vendor == "postgresql":
-            self.lots = _read_lots(account.pk, extra, now if due_only else None)
-            self._settle()
-            return
-        query = PointLot.objects.filter(account=account, remaining__gt=0)
-        if due_only:
-            due = Q(expires_at__lte=now) | Q(is_pending=True, available_at__lte=now)
-            query = query.filter(due)
-        if extra:
-            query = query | PointLot.objects.filter(id__in=extra)
-        self.lots = list(query.order_by("expires_at", "id"))
+        self.lots = store.read_lots(account.pk, extra, now if due_only else None)
         self._settle()
 
     # --- reading -------------------------------------------------------------------------
@@ -243,6 +100,10 @@ class LedgerTransaction:
         """Available lots with points left, earliest-expiring first."""
         self._check_all_lots()
         return [lot for lot in self.lots if lot.remaining > 0 and not lot.is_pending]
+
+    def spendable_points(self) -> int:
+        """Points the member can spend now: what the available lots hold after settling."""
+        return sum(lot.remaining for lot in self.spendable_lots())
 
     def lot(self, lot_id: int) -> PointLot | None:
         self._check_all_lots()
@@ -285,24 +146,23 @@ class LedgerTransaction:
             elif lot.is_pending and lot.available_at <= self.now:
                 self.activate(lot)
 
+    def _apply(self, move: lot_rules.Move, kind: str, lot: PointLot) -> None:
+        self.account.available += move.available
+        self.account.pending += move.pending
+        self._entry(kind, move.points, move.pending_change, lot, linked=False)
+
     def expire(self, lot: PointLot) -> None:
-        burnt = lot.remaining
-        if lot.is_pending:
-            self.account.pending -= burnt
-            lot.is_pending = False
-            self._entry(Kind.EXPIRE, -burnt, -burnt, lot, linked=False)
-        else:
-            self.account.available -= burnt
-            self._entry(Kind.EXPIRE, -burnt, 0, lot, linked=False)
-        lot.remaining = 0
+        """Burn the lot (lot_rules.burn)."""
+        self._apply(lot_rules.burn(lot.remaining, lot.is_pending), Kind.EXPIRE, lot)
+        lot.remaining, lot.is_pending = 0, False
         self._touch(lot)
 
     def activate(self, lot: PointLot) -> None:
+        """Make the lot available (lot_rules.activate)."""
+        move = lot_rules.activate(lot.remaining)
+        if move is not None:
+            self._apply(move, Kind.ACTIVATE, lot)
         lot.is_pending = False
-        self.account.pending -= lot.remaining
-        self.account.available += lot.remaining
-        if lot.remaining:
-            self._entry(Kind.ACTIVATE, 0, -lot.remaining, lot, linked=False)
         self._touch(lot)
 
     def take(self, lot: PointLot, points: int, kind: str, **extra) -> None:
@@ -404,41 +264,5 @@ class LedgerTransaction:
     def flush(self, *, purchase: Purchase | None = None, lines: Sequence[dict] = ()) -> None:
         """Write the moves. An unsaved `purchase` (linked to the entries and lots) is written
         with its `lines`, given as PurchaseLine field values (all but `purchase`; the model's
-        defaults fill the rest): on PostgreSQL all in the same single statement."""
-        if connection.vendor == "postgresql":
-            write_all(self, purchase, lines)
-            return
-        if purchase is not None:
-            purchase.save(force_insert=True)
-            PurchaseLine.objects.bulk_create(
-                [PurchaseLine(purchase=purchase, **values) for values in lines]
-            )
-        if self._dirty:
-            PointLot.objects.bulk_update(list(self._dirty.values()), ["remaining", "is_pending"])
-        if self.new_lots:
-            PointLot.objects.bulk_create(self.new_lots)
-        if self.entries:
-            for entry in self.entries:
-                entry.lot_id = entry.lot.pk if entry.lot is not None else None
-            LedgerEntry.objects.bulk_create(self.entries)
-        self.account.updated_at = self.now
-        self.account.save(update_fields=ACCOUNT_WRITTEN)
-
-
-def _read_lots(account_id: int, extra: list[int], due_at: dt.datetime | None) -> list[PointLot]:
-    """The account's live lots (only those due to settle at `due_at`, when given; and `extra`
-    ones) by expiry and id, on PostgreSQL; call it with the account locked (its lock guards
-    the lots, see the module docstring)."""
-    sql = _LIVE_LOTS_SQL.format(
-        due=_DUE if due_at is not None else "", extra=" OR l.id = ANY(%s)" if extra else ""
-    )
-    params = [account_id]
-    if due_at is not None:
-        params += [due_at, due_at]
-    if extra:
-        params.append(extra)
-    with hot_cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    alias = connection.alias
-    return [loaded(PointLot, _LOT_NAMES, row, alias) for row in rows]
+        defaults fill the rest): all in one single statement."""
+        writes.write_all(self, purchase, lines)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -34,6 +34,7 @@ from customers.models import LoginCode, Member
 from customers.sms import send_sms
 from loyalty.errors import ConfirmationInvalid, ConfirmationRequired
 from loyalty.models import Program
+from loyalty.store.codes import use_latest_code
 
 QR_WINDOW = dt.timedelta(seconds=30)
 QR_CODE_DIGITS = 8
@@ -138,14 +139,6 @@ def send_redeem_code(*, member_id: int, now: dt.datetime) -> dt.timedelta:
     return otp.CODE_LIFETIME
 
 
-_USE_CODE_SQL = (
-    f"UPDATE {LoginCode._meta.db_table} SET used_at = %s WHERE id = ("  # noqa: S608
-    f"SELECT id FROM {LoginCode._meta.db_table} WHERE target = %s "
-    "ORDER BY created_at DESC, id DESC LIMIT 1) "
-    "AND used_at IS NULL AND expires_at > %s AND attempts < %s AND code_hash = %s RETURNING id"
-)
-
-
 class WrongCode(ConfirmationInvalid):
     """Raised inside the purchase's transaction; `count_wrong_code` words it after rollback."""
 
@@ -159,12 +152,14 @@ def _use_code(member_id: int, code: str, now: dt.datetime) -> None:
     """Mark the member's latest code used if it is `code` and still live: one statement, which
     commits with the purchase (a refused purchase leaves the code usable)."""
     target = _code_target(member_id)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _USE_CODE_SQL, [now, target, now, otp.MAX_ATTEMPTS, otp.hash_code(target, code)]
-        )
-        if cursor.fetchone() is None:
-            raise WrongCode(member_id, code)
+    used = use_latest_code(
+        target=target,
+        code_hash=otp.hash_code(target, code),
+        max_attempts=otp.MAX_ATTEMPTS,
+        now=now,
+    )
+    if not used:
+        raise WrongCode(member_id, code)
 
 
 def count_wrong_code(error: WrongCode, *, now: dt.datetime) -> ConfirmationInvalid:

@@ -4,22 +4,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from config.db import hot_cursor
 from customers.errors import MemberBlocked, MemberNotFound
-from customers.models import Member
 from loyalty.errors import InsufficientPoints, InvalidCheck, PurchaseExists, RedeemLimitExceeded
 from loyalty.models import Account, LedgerEntry, Partner, PointLot, Program, Purchase
 from loyalty.money import floor_points, from_kopecks, split_proportionally, to_kopecks
 from loyalty.services.checks import CheckLine, build_check
-from loyalty.services.instances import built
-from loyalty.services.ledger import LedgerTransaction, Prelude, lock_account_and_lots
+from loyalty.services.ledger import LedgerTransaction, lock_account_and_lots
 from loyalty.services.presence import Confirmation, WrongCode, check_presence, count_wrong_code
 from loyalty.services.program import get_program, get_tier
 from loyalty.services.tiers import upgrade_if_qualified
+from loyalty.store.instances import built
+from loyalty.store.reads import account_with_spendable
 
 MAX_CLOCK_SKEW = dt.timedelta(days=1)
 
@@ -82,52 +80,16 @@ def _check_redeem(redeem_points: int, available: int, cap: int) -> None:
         raise RedeemLimitExceeded(max_redeem_points=cap)
 
 
-def _spendable_now(account: Account, now: dt.datetime) -> int:
-    """Points the member can spend at `now`, even if the beat has not activated or burnt yet."""
-    if account.pending == 0 and account.available == 0:
-        return 0
-    return (
-        PointLot.objects.filter(
-            account=account, remaining__gt=0, available_at__lte=now, expires_at__gt=now
-        ).aggregate(s=Sum("remaining"))["s"]
-        or 0
-    )
-
-
-_ACCOUNT_FIELDS = Account._meta.concrete_fields
-_MEMBER_FIELDS = Member._meta.concrete_fields
-# The account, its member and what it can spend at `now` (as _spendable_now()) in one read.
-# Only table and column names from _meta are formatted in.
-_QUOTE_SQL = (
-    "SELECT "  # noqa: S608
-    + ", ".join(
-        [f"a.{f.column}" for f in _ACCOUNT_FIELDS] + [f"m.{f.column}" for f in _MEMBER_FIELDS]
-    )
-    + ", CASE WHEN a.available = 0 AND a.pending = 0 THEN 0 ELSE ("  # noqa: S608
-    f"SELECT SUM(l.remaining) FROM {PointLot._meta.db_table} l WHERE l.account_id = a.member_id"
-    " AND l.remaining > 0 AND l.available_at <= %s AND l.expires_at > %s) END"
-    f" FROM {Account._meta.db_table} a JOIN {Member._meta.db_table} m ON m.id = a.member_id"
-    " WHERE a.member_id = %s"
-)
-
-
-def _quote_account_pg(member_id, now: dt.datetime) -> tuple[Account, int]:
-    """Plain SQL on PostgreSQL: the ORM's compilation cost more than the reads themselves; a
-    prepared statement (hot_cursor) saves their parsing and planning too."""
+def _quote_account(member_id, now: dt.datetime) -> tuple[Account, int]:
+    """The account with its member, and the points it can spend at `now`, in one read."""
     try:
         member_id = int(member_id)  # as the ORM's lookup would
     except (ValueError, TypeError) as exc:
         raise MemberNotFound() from exc
-    with hot_cursor() as cursor:
-        cursor.execute(_QUOTE_SQL, [now, now, member_id])
-        row = cursor.fetchone()
-    if row is None:
+    found = account_with_spendable(member_id, now)
+    if found is None:
         raise MemberNotFound()
-    split, alias = len(_ACCOUNT_FIELDS), connection.alias
-    account = Account.from_db(alias, [f.attname for f in _ACCOUNT_FIELDS], row[:split])
-    member = Member.from_db(alias, [f.attname for f in _MEMBER_FIELDS], row[split:-1])
-    Account.member.field.set_cached_value(account, member)
-    return account, row[-1] or 0
+    return found
 
 
 def quote_purchase(
@@ -145,17 +107,9 @@ def quote_purchase(
     """
     check = build_check(lines, amount)
     program = get_program()
-    if connection.vendor == "postgresql":
-        account, available = _quote_account_pg(member_id, now)
-    else:
-        try:
-            account = Account.objects.select_related("member").get(member_id=member_id)
-        except (Account.DoesNotExist, ValueError, TypeError) as exc:
-            raise MemberNotFound() from exc
+    account, available = _quote_account(member_id, now)
     if not account.member.is_active:
         raise MemberBlocked()
-    if connection.vendor != "postgresql":
-        available = _spendable_now(account, now)
     cap = redeem_cap(program, check, available)
     redeem = redeem_points or 0
     _check_redeem(redeem, available, cap)
@@ -186,15 +140,15 @@ def record_purchase(
     occurred_at: dt.datetime | None = None,
     cashier=None,
     idempotency_key: str = "",
-    prelude: Prelude | None = None,
+    idempotency=None,
     confirmation: Confirmation | None = None,
 ) -> PurchaseResult:
     """Record a check: redeem points (at most the program's share and the balance), then earn
     on the money paid at the member's tier rate, rounded down — one transaction.
 
-    A `prelude` runs first inside that transaction, with the account lock (`lock_account_and_lots`):
-    the API takes its Idempotency-Key there, so the key's record commits with the purchase or
-    not at all (api/idempotency.py).
+    With `idempotency` (a KeyGuard of loyalty.services.idempotency) the Idempotency-Key is
+    taken first inside that transaction, with the account lock, so the key's record commits
+    with the purchase or not at all.
     The purchase keeps the balance it left (`available_after`, `pending_after`), so its answer
     can be given again exactly.
 
@@ -228,7 +182,7 @@ def record_purchase(
             # Without redemption no lot gives points: only the due ones are read (to settle).
             due_only = redeem_points == 0
             account, lots = lock_account_and_lots(
-                member_id, due_at=now if due_only else None, prelude=prelude
+                member_id, due_at=now if due_only else None, idempotency=idempotency
             )
             ledger = LedgerTransaction(
                 account,
@@ -242,7 +196,7 @@ def record_purchase(
             if redeem_points == 0:
                 _check_redeem(redeem_points, 0, 0)
             else:
-                available = sum(lot.remaining for lot in ledger.spendable_lots())
+                available = ledger.spendable_points()
                 _check_redeem(redeem_points, available, redeem_cap(program, check, available))
                 check_presence(
                     program=program,

@@ -1,8 +1,6 @@
 """Refunds: give back the redeemed points of the refunded part, take back what it earned."""
 
 import datetime as dt
-import hashlib
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,6 +11,7 @@ from django.utils.translation import gettext as _
 from loyalty.errors import InvalidCheck, PurchaseNotFound, RefundExceedsPurchase, RefundExists
 from loyalty.models import LedgerEntry, Partner, Program, Purchase, PurchaseLine, Refund, RefundLine
 from loyalty.money import from_kopecks, split_proportionally, to_kopecks
+from loyalty.services import idempotency
 from loyalty.services.checks import _money, _quantity
 from loyalty.services.ledger import LedgerTransaction, lock_account
 from loyalty.services.program import get_program
@@ -100,15 +99,6 @@ def _parts_by_amount(lines: list[PurchaseLine], amount: Decimal) -> list[_LinePa
     return parts
 
 
-def request_fingerprint(lines, amount) -> str:
-    body = json.dumps(
-        {"lines": lines or None, "amount": str(amount) if amount else None},
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 def refund_purchase(
     *,
     purchase_id: int,
@@ -142,7 +132,9 @@ def refund_purchase(
         )
     if amount is not None:
         amount = _money(amount, "amount", positive=True)
-    fingerprint = request_fingerprint(lines, amount)
+    fingerprint = idempotency.body_fingerprint(
+        {"lines": lines or None, "amount": str(amount) if amount else None}
+    )
     purchases = Purchase.objects.all()
     if partner is not None:
         purchases = purchases.filter(partner=partner)

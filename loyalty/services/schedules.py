@@ -4,8 +4,8 @@ Both walk the due lots in batches in account order: pick the next accounts that 
 lock those accounts (in member order), then lock all their due lots (by expiry and id) — the
 same order every points service locks in — apply the rule to each lot in Python, and write the
 batch in a constant number of statements: one UPDATE of the lots, one INSERT of the entries,
-one UPDATE of every account whose lots changed (on PostgreSQL as set operations over arrays;
-on SQLite, which the demo runs on, through the ORM's bulk operations).
+one UPDATE of every account whose lots changed, as set operations over arrays (the ledger
+store's `write_moved_lots`).
 
 Memory stays constant (one batch at a time). A second or concurrent run waits for the account
 locks, then finds the lots no longer due and does nothing; a run after days of downtime
@@ -16,10 +16,12 @@ database).
 import datetime as dt
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 
 from loyalty.models import Account, LedgerEntry, PointLot
+from loyalty.services import lot_rules
+from loyalty.store.batches import write_moved_lots
 
 Kind = LedgerEntry.Kind
 
@@ -33,68 +35,9 @@ EntryRow = tuple[int, int, int, int, dt.datetime]
 Rule = Callable[[LotRow, list[int]], EntryRow | None]
 
 
-def _write_pg(kind, lot_ids, lot_changes, entries, balances, now) -> None:
-    lot_table = PointLot._meta.db_table
-    entry_table = LedgerEntry._meta.db_table
-    account_table = Account._meta.db_table
-    sets = ", ".join(f"{column} = %s" for column in lot_changes)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {lot_table} SET {sets} WHERE id = ANY(%s)",  # noqa: S608 (names from _meta)
-            [*lot_changes.values(), lot_ids],
-        )
-        if entries:
-            columns = list(zip(*entries))
-            cursor.execute(
-                f"INSERT INTO {entry_table} "  # noqa: S608
-                "(account_id, kind, points, pending_change, lot_id, expires_at, created_at, reason)"
-                " SELECT a, %s, p, pc, l, e, %s, '' FROM unnest("
-                "%s::bigint[], %s::integer[], %s::integer[], %s::bigint[], %s::timestamptz[]"
-                ") AS t(a, p, pc, l, e)",
-                [kind, now, *(list(c) for c in columns)],
-            )
-        if balances:
-            ids, available, pending = zip(*((pk, b[0], b[1]) for pk, b in balances.items()))
-            cursor.execute(
-                f"UPDATE {account_table} AS a SET available = t.av, pending = t.pe, "  # noqa: S608
-                "updated_at = %s FROM unnest(%s::bigint[], %s::integer[], %s::integer[]) "
-                "AS t(id, av, pe) WHERE a.member_id = t.id",
-                [now, list(ids), list(available), list(pending)],
-            )
-
-
-def _write_orm(kind, lot_ids, lot_changes, entries, balances, now) -> None:
-    for start in range(0, len(lot_ids), 500):
-        PointLot.objects.filter(pk__in=lot_ids[start : start + 500]).update(**lot_changes)
-    LedgerEntry.objects.bulk_create(
-        (
-            LedgerEntry(
-                account_id=account_id,
-                kind=kind,
-                points=points,
-                pending_change=pending_change,
-                lot_id=lot_id,
-                expires_at=expires_at,
-                created_at=now,
-            )
-            for account_id, points, pending_change, lot_id, expires_at in entries
-        ),
-        batch_size=500,
-    )
-    Account.objects.bulk_update(
-        [
-            Account(member_id=pk, available=b[0], pending=b[1], updated_at=now)
-            for pk, b in balances.items()
-        ],
-        ["available", "pending", "updated_at"],
-        batch_size=500,
-    )
-
-
 def _run(
     due: QuerySet, rule: Rule, *, kind: str, lot_changes: dict, now: dt.datetime, batch_size: int
 ) -> int:
-    write = _write_pg if connection.vendor == "postgresql" else _write_orm
     done, after = 0, 0
     while True:
         with transaction.atomic(durable=True):
@@ -130,26 +73,33 @@ def _run(
             # pending lot of 0 points activated): a purchase that read the lots in the
             # statement that locked the account relies on it (loyalty/services/ledger.py).
             touched = {lot[1]: balances[lot[1]] for lot in lots}
-            write(kind, [lot[0] for lot in lots], lot_changes, entries, touched, now)
+            write_moved_lots(
+                kind=kind,
+                lot_ids=[lot[0] for lot in lots],
+                lot_changes=lot_changes,
+                entries=entries,
+                balances=touched,
+                now=now,
+            )
             done += len(lots)
 
 
-def _burn(lot: LotRow, balance: list[int]) -> EntryRow:
-    lot_id, account_id, remaining, is_pending, expires_at = lot
-    if is_pending:
-        balance[1] -= remaining
-        return (account_id, -remaining, -remaining, lot_id, expires_at)
-    balance[0] -= remaining
-    return (account_id, -remaining, 0, lot_id, expires_at)
+def _settled(lot: LotRow, balance: list[int], move: lot_rules.Move | None) -> EntryRow | None:
+    """Apply a lot rule's move to the account's [available, pending]; the entry to write."""
+    if move is None:
+        return None
+    lot_id, account_id, _remaining, _is_pending, expires_at = lot
+    balance[0] += move.available
+    balance[1] += move.pending
+    return (account_id, move.points, move.pending_change, lot_id, expires_at)
+
+
+def _burn(lot: LotRow, balance: list[int]) -> EntryRow | None:
+    return _settled(lot, balance, lot_rules.burn(lot[2], lot[3]))
 
 
 def _activate(lot: LotRow, balance: list[int]) -> EntryRow | None:
-    lot_id, account_id, remaining, _is_pending, expires_at = lot
-    if remaining == 0:
-        return None
-    balance[1] -= remaining
-    balance[0] += remaining
-    return (account_id, 0, -remaining, lot_id, expires_at)
+    return _settled(lot, balance, lot_rules.activate(lot[2]))
 
 
 def burn_expired_points(*, now: dt.datetime, batch_size: int = DEFAULT_BATCH_SIZE) -> int:

@@ -8,27 +8,31 @@ for `tier_grace_days` since a review first found it so. A pinned tier is a floor
 """
 
 import datetime as dt
+import functools
 import itertools
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import DecimalField, F, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from config.db import hot_cursor
 from loyalty.errors import InvalidInput, TierConfigInvalid
 from loyalty.models import Account, Program, Purchase, Tier, TierChange
 from loyalty.money import add_months
 from loyalty.services.ledger import lock_account
 from loyalty.services.program import get_program, get_tier, get_tiers, program_zone
+from loyalty.store.reads import NET_PAID_TERMS, qualifying_spend_total
 
 ZERO = Decimal("0.00")
 
-# Money paid for a purchase, less the money given back on its refunds.
-NET_PAID = F("total") - F("discount") - F("refunded_total") + F("refunded_discount")
+# Money paid for a purchase, less the money given back on its refunds (the store's terms).
+NET_PAID = functools.reduce(
+    operator.add, (F(name) if sign > 0 else -F(name) for name, sign in NET_PAID_TERMS)
+)
 QUALIFYING = Coalesce(
     Sum(NET_PAID),
     Value(ZERO),
@@ -52,51 +56,19 @@ def qualifying_purchases(program: Program, now: dt.datetime):
     return qs.filter(occurred_at__gte=start) if start else qs
 
 
-def spend_sql(member: str, start: str | None) -> str:
-    """The qualifying-spend rule as one SELECT of a NUMERIC (NULL without purchases), so that
-    other reads can fold it in as a scalar subquery instead of a round trip of their own.
-
-    `member` and `start` are SQL written in code (placeholders, or columns of an outer query),
-    never values; `start` None is the lifetime window. Same rule as qualifying_purchases() with
-    NET_PAID; only a table name from _meta is formatted in besides.
-    """
-    sql = (
-        "SELECT SUM(p.total - p.discount - p.refunded_total + p.refunded_discount) "  # noqa: S608
-        f"FROM {Purchase._meta.db_table} p WHERE p.member_id = {member}"
-    )
-    return sql if start is None else f"{sql} AND p.occurred_at >= {start}"
-
-
 def spend_value(total) -> Decimal:
-    """The spend as qualifying_spend() returns it, from the SUM of spend_sql()."""
+    """The spend as qualifying_spend() returns it, from a SUM of net paid (None: no purchase)."""
     return Decimal(total).quantize(Decimal("0.01")) if total is not None else ZERO
-
-
-_SPEND_SQL = spend_sql("%s", None)
-_SPEND_SQL_SINCE = spend_sql("%s", "%s")
 
 
 def qualifying_spend(member_id: int, *, now: dt.datetime, program: Program | None = None):
     """Money paid (not points) in the window, less what was refunded of it."""
     program = program or get_program()
-    if connection.vendor != "postgresql":
-        # The ORM turns the window start into the stored form (UTC text on SQLite, where a
-        # raw aware datetime would be compared as text with its offset).
-        total = (
-            qualifying_purchases(program, now).filter(member_id=member_id).aggregate(s=QUALIFYING)
-        )["s"]
-        return spend_value(total)
     start = window_start(program, now)
-    # Plain SQL, prepared: this runs on a purchase of every member whose all-time spend passed
-    # the next threshold, where the ORM's compilation of the aggregate cost more than the query
-    # itself. Same rule as qualifying_purchases().
-    sql, params = _SPEND_SQL, [member_id]
-    if start is not None:
-        sql, params = _SPEND_SQL_SINCE, [member_id, start]
-    with hot_cursor() as cursor:
-        cursor.execute(sql, params)
-        total = cursor.fetchone()[0]
-    return spend_value(total)
+    # One prepared statement (the ledger store's): this runs on a purchase of every member whose
+    # all-time spend passed the next threshold, where the ORM's compilation of the aggregate
+    # cost more than the query itself. Same rule as qualifying_purchases().
+    return spend_value(qualifying_spend_total(member_id, start))
 
 
 def tier_for_spend(spend: Decimal, tiers: Sequence[Tier] | None = None) -> Tier:

@@ -7,7 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from customers.models import Consent, Member
-from customers.resources import MemberResource
+from loyalty.admin.members import MemberResource
+from loyalty.models import Account
 from tests.factories import make_member
 
 CHANGELIST = reverse("admin:customers_member_changelist")
@@ -156,6 +157,7 @@ def test_import_enrols_good_rows_and_reports_bad_ones(db, now):
     anna = Member.objects.get(phone="+79123456789")
     assert (anna.first_name, anna.channel) == ("Анна", "import")
     assert anna.consents.filter(kind="personal_data", source="import").exists()
+    assert Account.objects.filter(member=anna).exists()  # imported members get an account
     assert Member.objects.count() == 2
 
 

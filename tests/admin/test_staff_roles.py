@@ -19,6 +19,7 @@ from import_export.admin import ExportMixin
 from customers.admin import PersonalDataExportMixin
 from customers.models import PersonalDataAccess
 from loyalty.models import Account, Refund
+from loyalty.selectors import staff_store
 from loyalty.services import adjust_points, record_purchase, refund_purchase
 from tests.factories import UserFactory, make_member
 
@@ -110,7 +111,10 @@ def test_an_admin_makes_a_cashier_in_the_user_form_who_works_the_desk(admin_clie
         "username": "kassa7",
         "is_active": "on",
         "groups": [str(cashier.pk)],
-        "store": str(store.pk),
+        # The store a cashier works at: loyalty's inline on the user page.
+        "store_assignment-TOTAL_FORMS": "1",
+        "store_assignment-INITIAL_FORMS": "0",
+        "store_assignment-0-store": str(store.pk),
         "date_joined_0": "2026-12-01",
         "date_joined_1": "10:00:00",
     }
@@ -122,7 +126,7 @@ def test_an_admin_makes_a_cashier_in_the_user_form_who_works_the_desk(admin_clie
 
     assert admin_client.post(url, form, **en).status_code == 302
     user.refresh_from_db()
-    assert (user.is_staff, user.store) == (False, store)
+    assert (user.is_staff, staff_store(user)) == (False, store)
     desk = Client()
     desk.post("/desk/login/", {"username": "kassa7", "password": "Till-pass-2026"})
     assert desk.get("/desk/").status_code == 200

@@ -100,9 +100,9 @@ def test_a_key_held_by_a_running_purchase_is_409_at_once_and_then_replayed(setup
     key, member = setup
     body = {"external_id": "CHK-1", "member_id": member.pk, "amount": "1000.00"}
     inside, finish = threading.Event(), threading.Event()
-    import api.idempotency as idempotency
+    import loyalty.services.idempotency as idempotency
 
-    taken = idempotency.KeyGuard._taken
+    taken = idempotency.KeyGuard.taken
 
     def take_and_wait(guard, row):
         taken(guard, row)
@@ -117,17 +117,17 @@ def test_a_key_held_by_a_running_purchase_is_409_at_once_and_then_replayed(setup
         finally:
             connection.close()
 
-    idempotency.KeyGuard._taken = take_and_wait
+    idempotency.KeyGuard.taken = take_and_wait
     try:
         thread = threading.Thread(target=first)
         thread.start()
         assert inside.wait(timeout=10)
-        idempotency.KeyGuard._taken = taken
+        idempotency.KeyGuard.taken = taken
         retry = ApiClient(key).post("/api/v1/purchases", body, idempotency_key="held")
         assert retry.status_code == 409 and retry.json()["code"] == "request_in_progress"
         assert not IdempotencyRecord.objects.exists()  # uncommitted: nothing left by a crash
     finally:
-        idempotency.KeyGuard._taken = taken
+        idempotency.KeyGuard.taken = taken
         finish.set()
         thread.join(timeout=30)
     assert results[0].status_code == 201

@@ -217,7 +217,7 @@ def test_keys_are_per_partner(api, other_partner_api, rich_member):
 def test_a_request_still_running_under_the_key_is_409_request_in_progress(
     api, rich_member, partner
 ):
-    from api.idempotency import request_hash
+    from loyalty.services.idempotency import request_hash
 
     payload = {"external_id": "CHK-2", "member_id": rich_member.pk, "amount": "1000.00"}
     # Claimed a moment ago by a request that has not finished yet.
@@ -233,7 +233,7 @@ def test_a_request_still_running_under_the_key_is_409_request_in_progress(
 
 
 def test_a_stale_claim_of_a_crashed_request_is_taken_over(api, rich_member, partner):
-    from api.idempotency import request_hash
+    from loyalty.services.idempotency import request_hash
 
     payload = {"external_id": "CHK-9", "member_id": rich_member.pk, "amount": "1000.00"}
     IdempotencyRecord.objects.create(
@@ -251,7 +251,7 @@ def test_a_crash_after_the_purchase_committed_is_answered_as_the_original_succes
     api, rich_member, partner, now
 ):
     """The process died between recording the purchase and storing the response."""
-    from api.idempotency import request_hash
+    from loyalty.services.idempotency import request_hash
 
     payload = {"external_id": "CHK-9", "member_id": rich_member.pk, "amount": "1000.00"}
     original = record_purchase(
@@ -303,7 +303,7 @@ def test_an_answer_refused_before_the_purchase_began_is_stored_too(api, rich_mem
 def test_an_error_answer_yields_to_the_answer_stored_first(partner, now):
     """Two requests with one key, the first refused after its transaction rolled back: if the
     other stored its answer in between, that stored answer is the one sent."""
-    from api.idempotency import KeyGuard
+    from loyalty.services.idempotency import KeyGuard
 
     IdempotencyRecord.objects.create(
         partner=partner,
@@ -322,7 +322,7 @@ def test_an_error_answer_yields_to_the_answer_stored_first(partner, now):
 
 
 def test_old_idempotency_records_are_deleted_after_a_day(partner):
-    from api.idempotency import delete_old_records
+    from loyalty.services.idempotency import delete_old_records
 
     now = timezone.now()
     for key, age in (("old", 25), ("young", 23)):

@@ -19,10 +19,7 @@ from django.utils import timezone
 from api.verified_keys import verified_keys
 from loyalty.models import Partner, PartnerAPIKey
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="LISTEN/NOTIFY"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def elsewhere(work):

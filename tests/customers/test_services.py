@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 from customers.errors import ConsentRequired, EmailTaken, InvalidInput, MemberExists
 from customers.models import Consent, Member
 from customers.selectors import live_consents, member_by_phone
-from customers.services import enroll_member, set_consent, update_profile
+from customers.services import set_consent, update_profile
 from loyalty.models import Account, LedgerEntry
+from loyalty.services.enrolment import enroll_member
 from tests.factories import make_member
 
 

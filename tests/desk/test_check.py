@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 
-from cabinet.models import DeskActivity
 from customers.models import Member
+from desk.models import DeskActivity
 from loyalty.models import Account, LedgerEntry, Purchase
 from tests.factories import UserFactory
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from cabinet.models import DeskActivity
 from customers.models import Consent, Member
+from desk.models import DeskActivity
 from loyalty.models import Account, Program
 from loyalty.services.program import clear_cache
 

@@ -4,7 +4,7 @@ processes): it is a shared counter taken before each lookup."""
 import pytest
 from django.test import Client
 
-from cabinet.models import DeskActivity
+from desk.models import DeskActivity
 from loyalty.models import Program
 from loyalty.services.program import clear_cache
 from tests.race import race

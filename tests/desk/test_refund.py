@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from cabinet.models import DeskActivity
+from desk.models import DeskActivity
 from loyalty.models import Program, Purchase, Refund
 from loyalty.services import adjust_points, record_purchase
 from loyalty.services.program import clear_cache

@@ -1,4 +1,4 @@
-"""The hot paths' model instances are the ones Django builds (loyalty/services/instances.py)."""
+"""The hot paths' model instances are the ones Django builds (loyalty/store/instances.py)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models.signals import post_init, pre_init
 
 from loyalty.models import Account, LedgerEntry, PointLot, Purchase
-from loyalty.services.instances import built, loaded
+from loyalty.store.instances import built, loaded
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,6 @@ from tests.factories import UserFactory
 from tests.loyalty.helpers import account, assert_ledger_ok, buy, days, give
 
 pytestmark = pytest.mark.django_db
-ON_POSTGRESQL = connection.vendor == "postgresql"
 
 # Text JSON and SQL treat specially, and decimals with more places than the columns keep
 # (a CheckLine is taken as given: build_check() validates only the lines it parses itself).
@@ -109,7 +108,6 @@ def test_a_purchase_and_its_lines_are_stored_as_the_orm_stores_them(member, part
     assert_ledger_ok()
 
 
-@pytest.mark.skipif(not ON_POSTGRESQL, reason="SQLite does not check varchar lengths")
 @pytest.mark.parametrize(
     "line",
     [
@@ -153,7 +151,6 @@ def test_a_refused_duplicate_leaves_the_connection_usable(member, partner, now):
     assert_ledger_ok()
 
 
-@pytest.mark.skipif(not ON_POSTGRESQL, reason="plans of prepared statements")
 def test_a_redeeming_purchase_finds_the_lots_it_spends_by_key_not_by_scanning_them(
     member, partner, now
 ):

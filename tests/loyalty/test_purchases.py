@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from customers.errors import MemberBlocked, MemberNotFound
 from customers.models import Member
 from loyalty.errors import InsufficientPoints, InvalidCheck, PurchaseExists, RedeemLimitExceeded
-from loyalty.models import LedgerEntry, PointLot, Purchase, PurchaseLine
+from loyalty.models import IdempotencyRecord, LedgerEntry, PointLot, Purchase, PurchaseLine
 from loyalty.services import activate_due_points, burn_expired_points, quote_purchase
-from loyalty.services.ledger import Prelude
+from loyalty.services.idempotency import KeyGuard
 from tests.loyalty.helpers import account, assert_ledger_ok, buy, days, give, set_program
 
 pytestmark = pytest.mark.django_db
@@ -215,29 +215,24 @@ def test_purchase_and_quote_statements_do_not_grow_with_lines_or_lots(
     assert_ledger_ok()
 
 
-def test_a_prelude_runs_first_in_the_statement_that_locks_the_account(member, partner, now):
+def test_the_idempotency_key_is_taken_in_the_statement_that_locks_the_account(member, partner, now):
+    """The key's record commits with the purchase or not at all, at no extra round trip."""
     give(member, 100, now)
     seen = []
 
-    def prelude(done):
-        return Prelude(
-            ctes="x AS (SELECT true AS go, (SELECT count(*) FROM loyalty_purchase) AS n)",
-            select="SELECT go, n FROM x",
-            width=2,
-            proceed="go",
-            params=[],
-            done=done,
-            alone=lambda: None,
-        )
+    class Watched(KeyGuard):
+        def taken(self, row):
+            seen.append((row[0], row[1] is not None, connection.in_atomic_block))
+            super().taken(row)
 
-    def look(row):
-        seen.append((row, connection.in_atomic_block))
-
+    guard = Watched(partner_id=partner.pk, key="k-1", fingerprint="h", now=now)
     with CaptureQueriesContext(connection) as queries:
-        result = buy(member, partner, now, "1000.00", redeem=50, prelude=prelude(look))
-    assert seen == [((True, 0), True)]
-    assert sum("FOR NO KEY UPDATE" in q["sql"] for q in queries) == 1
-    assert not any(q["sql"].startswith("SELECT go") for q in queries)  # no statement of its own
+        result = buy(member, partner, now, "1000.00", redeem=50, idempotency=guard)
+    assert seen == [(True, True, True)]
+    keyed = [q["sql"] for q in queries if "loyalty_idempotencyrecord" in q["sql"]]
+    assert len(keyed) == 1 and "FOR NO KEY UPDATE" in keyed[0]  # no statement of its own
+    record = IdempotencyRecord.objects.get()
+    assert (record.key, record.response_status, record.pk) == ("k-1", 201, guard.record_id)
     purchase = Purchase.objects.get()
     # The balance it left, kept for its answer to be given again.
     assert (purchase.available_after, purchase.pending_after) == (
@@ -246,12 +241,15 @@ def test_a_prelude_runs_first_in_the_statement_that_locks_the_account(member, pa
     )
     assert purchase.available_after == 100 - 50 + 19
 
-    def fail(row):
-        raise RuntimeError("the caller's own write failed")
+    class Failing(KeyGuard):
+        def taken(self, row):
+            raise RuntimeError("the caller's own check failed")
 
+    failing = Failing(partner_id=partner.pk, key="k-2", fingerprint="h", now=now)
     with pytest.raises(RuntimeError):
-        buy(member, partner, now, "500.00", redeem=10, prelude=prelude(fail))
+        buy(member, partner, now, "500.00", redeem=10, idempotency=failing)
     assert Purchase.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1  # the key's record rolled back with the work
     assert account(member).available == result.account.available
     assert_ledger_ok()
 
@@ -265,9 +263,10 @@ def test_a_purchase_without_redemption_reads_only_the_lots_due_and_still_settles
     day8 = now + days(8)
     with CaptureQueriesContext(connection) as queries:
         buy(member, partner, day8, "1000")  # earns 20 more, pending
-    lots_read = [q["sql"] for q in queries.captured_queries if "FROM loyalty_pointlot" in q["sql"]]
-    if connection.vendor == "postgresql":
-        assert len(lots_read) == 1 and "available_at <= %s" in lots_read[0]
+    lots_read = [
+        q["sql"] for q in queries.captured_queries if 'FROM "loyalty_pointlot"' in q["sql"]
+    ]
+    assert len(lots_read) == 1 and '"available_at" <= %s' in lots_read[0]
     activation = LedgerEntry.objects.get(account_id=member.pk, kind="activate")
     assert (activation.pending_change, activation.purchase_id) == (-60, None)
     assert (account(member).available, account(member).pending) == (160, 20)

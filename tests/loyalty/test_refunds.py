@@ -103,6 +103,16 @@ def test_a_repeated_refund_changes_nothing_and_a_different_body_is_refused(membe
     assert Refund.objects.count() == 1
 
 
+def test_a_refund_recorded_before_is_still_recognised_when_sent_again(member, redeemed, now):
+    """Refund fingerprints already stored keep their meaning after the idempotency service took
+    them over: the same number and body is a replay, not a refusal."""
+    first = refund(redeemed, "R1", now + days(2), amount="100")
+    # The fingerprint of {"lines": null, "amount": "100.00"} as refunds have always stored it.
+    stored = "f16f9648f8ed88558af4a641f193741e2fbf8098f418a1d2cdbdba8b50e07c58"
+    assert Refund.objects.get().request_hash == stored
+    assert refund(redeemed, "R1", now + days(3), amount="100.00").pk == first.pk
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [

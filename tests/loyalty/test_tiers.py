@@ -35,15 +35,6 @@ def tier(code: str) -> Tier:
     return Tier.objects.get(code=code)
 
 
-@pytest.fixture(params=["compare_and_set", "locked"])
-def writer(request, monkeypatch):
-    """Run a review test with both ways of writing: PostgreSQL's single compare-and-set
-    statement and the portable lock-then-update (used on SQLite)."""
-    if request.param == "locked":
-        monkeypatch.setattr(tiers_module, "_write_compare_and_set", tiers_module._write_locked)
-    return request.param
-
-
 def review_changes(member) -> list[tuple[str, str]]:
     return [
         (c.from_tier.code, c.to_tier.code)
@@ -121,7 +112,7 @@ def test_a_purchase_with_an_upgrade_costs_two_more_statements_at_most(
 
 
 def test_a_refund_below_the_threshold_downgrades_only_at_the_review_after_the_grace_period(
-    member, partner, now, writer
+    member, partner, now
 ):
     purchase = bought(member, partner, 12000, now)
     refund_purchase(purchase_id=purchase.pk, external_id="R1", amount="3000", now=now + DAY)
@@ -175,9 +166,7 @@ def test_a_purchase_at_the_top_tier_also_ends_its_grace_period(member, partner, 
     assert tier_of(member) == "gold"
 
 
-def test_one_down_drops_one_tier_per_grace_period_and_never_below_the_qualified_tier(
-    partner, now, writer
-):
+def test_one_down_drops_one_tier_per_grace_period_and_never_below_the_qualified_tier(partner, now):
     set_program(tier_downgrade_policy="one_down")
     falling = make_member(now=now)
     halfway = make_member(now=now)
@@ -330,7 +319,7 @@ def test_a_pin_needs_a_reason_and_an_active_tier(member, now):
 # --- the review as a job -------------------------------------------------------------------
 
 
-def test_review_twice_at_the_same_moment_changes_nothing_more(partner, now, writer):
+def test_review_twice_at_the_same_moment_changes_nothing_more(partner, now):
     set_program(tier_grace_days=0)
     members = [make_member(now=now) for _ in range(3)]
     for m in members:
@@ -390,9 +379,7 @@ def test_review_upgrades_a_member_whose_tier_lags_behind_the_configuration(membe
     assert review_changes(member) == [("silver", "gold")]
 
 
-def test_review_leaves_an_account_that_changed_after_it_was_read(
-    member, partner, now, monkeypatch, writer
-):
+def test_review_leaves_an_account_that_changed_after_it_was_read(member, partner, now, monkeypatch):
     purchase = bought(member, partner, 12000, now)
     refund_purchase(purchase_id=purchase.pk, external_id="R1", amount="3000", now=now)
     review_tiers(now=now + DAY)

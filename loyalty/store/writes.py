@@ -1,19 +1,13 @@
-"""The PostgreSQL write of a LedgerTransaction: the purchase, its lines, the touched and new
-lots, the entries and the account in one data-modifying statement, with no ORM compilation
-(DESIGN §7: statements and their preparation are the cost of the hot paths).
+"""The write of a LedgerTransaction: the purchase, its lines, the touched and new lots, the
+entries and the account in one data-modifying statement, with no ORM compilation.
 
 Each table's rows travel as ONE jsonb parameter, an array of arrays that the json module's C
 encoder builds from the plain attribute values and the statement expands (jsonb_array_elements,
-in order WITH ORDINALITY; only Decimals and datetimes call back into Python). The
-statement goes through `hot_cursor()` (server-side binding): its text depends only on which
-parts are present and its parameters are all text cast `::jsonb`, so psycopg's key of a prepared
-statement (text and parameter types) takes a handful of values, psycopg prepares it, and later
-calls send a few strings — no per-value adaptation in Python, no quoting of the values into the
-long text, no parsing and planning of it on the server.
-
+in order WITH ORDINALITY; only Decimals and datetimes call back into Python). Its text depends
+only on which parts are present, so psycopg prepares it and later calls send a few strings.
 Values are cast to the columns' base types only (text, numeric, timestamptz, …): the INSERT's or
 UPDATE's assignment to the column then checks varchar lengths and rounds decimals, as the ORM's
-own statements do. Only table and column names from the models' _meta are formatted into the SQL.
+own statements do.
 """
 
 import datetime as dt
@@ -25,11 +19,14 @@ from operator import attrgetter, itemgetter
 
 from django.db import connection
 from django.db.models import DateTimeField
+from psycopg import sql
 
 from config.db import hot_cursor
 from loyalty.models import Account, LedgerEntry, PointLot, Purchase, PurchaseLine
+from loyalty.store.names import column, table, text
 
 
+# --- writing a LedgerTransaction -----------------------------------------------------------------
 def write_all(ledger, purchase: Purchase | None, lines: Sequence[dict]) -> None:
     """Everything in one data-modifying statement (no ORM compilation). `lines` are the
     purchase's lines as PurchaseLine field values, as LedgerTransaction.flush() takes them."""
@@ -148,7 +145,7 @@ _encode = json.JSONEncoder(
 ).encode
 
 
-# --- the statement: table and column names from _meta only ------------------------------------
+# --- the write statement -------------------------------------------------------------------------
 def _fields(model, exclude: tuple[str, ...] = ()) -> list:
     return [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in exclude]
 
@@ -184,27 +181,31 @@ def _pg_type(field) -> str:
     return _PG_TYPES[field.get_internal_type()]
 
 
-def _value(i: int, type_: str, row: str = "t.v") -> str:
-    """Element `i` of a JSON array row, as `type_` (text needs no cast)."""
-    return f"({row}->>{i})" + ("" if type_ == "text" else f"::{type_}")
+def _value(i: int, type_: str, row: str = "t") -> sql.Composed:
+    """Element `i` of the JSON array row `row`.v, as `type_` (text needs no cast)."""
+    element = sql.SQL("({}->>{})").format(sql.Identifier(row, "v"), sql.Literal(i))
+    return element if type_ == "text" else sql.SQL("{}::{}").format(element, sql.SQL(type_))
 
 
-def _values(fields, start: int = 0) -> str:
-    return ", ".join(_value(i, _pg_type(f)) for i, f in enumerate(fields, start))
+def _values(fields, start: int = 0) -> sql.Composed:
+    return sql.SQL(", ").join(_value(i, _pg_type(f)) for i, f in enumerate(fields, start))
 
 
-def _columns(fields) -> str:
-    return ", ".join(f.column for f in fields)
+def _columns(fields) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
 
 
-_ROWS = "jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(v, ord)"
-_ONE_ROW = "(SELECT %s::jsonb AS v) AS t"
+_ROWS = sql.SQL("jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(v, ord)")
+_ONE_ROW = sql.SQL("(SELECT %s::jsonb AS v) AS t")
 
 _PURCHASE_FIELDS = _fields(Purchase)
 _PURCHASE_ROW = _row(_PURCHASE_FIELDS)
-_PURCHASE_CTE = (
-    f"p AS (INSERT INTO {Purchase._meta.db_table} ({_columns(_PURCHASE_FIELDS)}) "  # noqa: S608
-    f"SELECT {_values(_PURCHASE_FIELDS)} FROM {_ONE_ROW} RETURNING id)"
+_PURCHASE_CTE = sql.SQL("p AS (INSERT INTO {} ({}) SELECT {} FROM {} RETURNING {} AS id)").format(
+    table(Purchase),
+    _columns(_PURCHASE_FIELDS),
+    _values(_PURCHASE_FIELDS),
+    _ONE_ROW,
+    column(Purchase, "pk"),
 )
 
 _LINE_FIELDS = _fields(PurchaseLine, exclude=("purchase",))
@@ -219,58 +220,97 @@ _LINE_DEFAULTS = {
     for f in _LINE_FIELDS
     if not (f.has_default() and callable(f.default))
 }
-_LINES_CTE = (
-    f"pl AS (INSERT INTO {PurchaseLine._meta.db_table} "  # noqa: S608
-    f"({PurchaseLine._meta.get_field('purchase').column}, {_columns(_LINE_FIELDS)}) "
-    f"SELECT p.id, {_values(_LINE_FIELDS)} FROM p, {_ROWS} ORDER BY t.ord)"
+_LINES_CTE = sql.SQL(
+    "pl AS (INSERT INTO {} ({}, {}) SELECT p.id, {} FROM p, {} ORDER BY t.ord)"
+).format(
+    table(PurchaseLine),
+    column(PurchaseLine, "purchase"),
+    _columns(_LINE_FIELDS),
+    _values(_LINE_FIELDS),
+    _ROWS,
 )
 
 _LOT_ID, _LOT_REMAINING, _LOT_PENDING = (
     PointLot._meta.get_field(name) for name in ("id", "remaining", "is_pending")
 )
-_DIRTY_LOTS_CTE = (
-    f"u AS (UPDATE {PointLot._meta.db_table} AS l SET "  # noqa: S608
-    f"{_LOT_REMAINING.column} = {_value(1, _pg_type(_LOT_REMAINING))}, "
-    f"{_LOT_PENDING.column} = {_value(2, _pg_type(_LOT_PENDING))} "
-    f"FROM {_ROWS} WHERE l.{_LOT_ID.column} = {_value(0, _pg_type(_LOT_ID))} "
+_DIRTY_LOTS_CTE = sql.SQL(
+    "u AS (UPDATE {lots} AS l SET {remaining} = {new_remaining}, {pending} = {new_pending} "
+    "FROM {rows} WHERE {l_id} = {row_id} "
     # The ids again, as an array: a prepared statement's generic plan estimates a JSON array
     # at 100 rows and joined it to every lot in the table (a sequential scan per purchase
     # that redeemed, growing with the table); `= ANY(ids)` is found through the primary key.
-    f"AND l.{_LOT_ID.column} = ANY(%s::bigint[]))"
+    "AND {l_id} = ANY(%s::bigint[]))"
+).format(
+    lots=table(PointLot),
+    remaining=sql.Identifier(_LOT_REMAINING.column),
+    new_remaining=_value(1, _pg_type(_LOT_REMAINING)),
+    pending=sql.Identifier(_LOT_PENDING.column),
+    new_pending=_value(2, _pg_type(_LOT_PENDING)),
+    rows=_ROWS,
+    l_id=sql.Identifier("l", _LOT_ID.column),
+    row_id=_value(0, _pg_type(_LOT_ID)),
 )
 
 # New lots get their ids first, in order (nextval() over the rows in array order), so the
 # entries of the same statement can point at them and the caller learns them.
 _LOT_FIELDS = _fields(PointLot, exclude=("purchase",))
 _LOT_ROW = _row(_LOT_FIELDS)
-_LOT_IDS_CTE = (
-    f"nl AS MATERIALIZED (SELECT t.ord, t.v, nextval(pg_get_serial_sequence("  # noqa: S608
-    f"'{PointLot._meta.db_table}', '{_LOT_ID.column}')) AS id FROM {_ROWS})"
-)
-_NEW_LOTS_CTE = (
-    f"nli AS (INSERT INTO {PointLot._meta.db_table} "  # noqa: S608
-    f"({_LOT_ID.column}, {PointLot._meta.get_field('purchase').column}, "
-    f"{_columns(_LOT_FIELDS)}) "
-    f"SELECT t.id, CASE WHEN {_value(0, 'bigint')} = 0 THEN {{purchase}} "
-    f"ELSE {_value(0, 'bigint')} END, {_values(_LOT_FIELDS, 1)} FROM nl AS t ORDER BY t.ord)"
-)
+_LOT_IDS_CTE = sql.SQL(
+    "nl AS MATERIALIZED (SELECT t.ord, t.v, nextval(pg_get_serial_sequence({}, {})) AS id FROM {})"
+).format(sql.Literal(PointLot._meta.db_table), sql.Literal(_LOT_ID.column), _ROWS)
+
+
+def _new_lots_cte(purchase_id: sql.Composable) -> sql.Composed:
+    return sql.SQL(
+        "nli AS (INSERT INTO {lots} ({id}, {purchase}, {columns}) "
+        "SELECT t.id, CASE WHEN {link} = 0 THEN {purchase_id} ELSE {link} END, {values} "
+        "FROM nl AS t ORDER BY t.ord)"
+    ).format(
+        lots=table(PointLot),
+        id=sql.Identifier(_LOT_ID.column),
+        purchase=column(PointLot, "purchase"),
+        columns=_columns(_LOT_FIELDS),
+        link=_value(0, "bigint"),
+        purchase_id=purchase_id,
+        values=_values(_LOT_FIELDS, 1),
+    )
+
 
 _ENTRY_LINKS = ("purchase", "refund", "staff", "partner")
 _ENTRY_FIELDS = _fields(LedgerEntry, exclude=("lot", *_ENTRY_LINKS))
 _ENTRY_ROW = _row(_ENTRY_FIELDS)
 _ENTRY_LINK_FIELDS = [LedgerEntry._meta.get_field(name) for name in _ENTRY_LINKS]
 _ENTRY_LINK_ATTNAMES = [(f.name, f.attname) for f in _ENTRY_LINK_FIELDS]
-_ENTRIES_CTE = (
-    f"e AS (INSERT INTO {LedgerEntry._meta.db_table} "  # noqa: S608
-    f"({LedgerEntry._meta.get_field('lot').column}, {_columns(_ENTRY_LINK_FIELDS)}, "
-    f"{_columns(_ENTRY_FIELDS)}) "
-    f"SELECT COALESCE({_value(0, 'bigint')}, {{lot}}), "
-    f"CASE WHEN {_value(2, 'bigint')} = 0 THEN {{purchase}} ELSE {_value(2, 'bigint')} END, "
-    f"{_values(_ENTRY_LINK_FIELDS[1:], 3)}, {_values(_ENTRY_FIELDS, 6)} "
-    f"FROM {_ROWS} {{lots}}ORDER BY t.ord RETURNING id)"
-)
 
-# The account columns a LedgerTransaction writes back (on either database).
+
+def _entries_cte(purchase_id: sql.Composable, new_lots: bool) -> sql.Composed:
+    return sql.SQL(
+        "e AS (INSERT INTO {entries} ({lot}, {links}, {columns}) "
+        "SELECT COALESCE({lot_id}, {new_lot}), "
+        "CASE WHEN {purchase_link} = 0 THEN {purchase_id} ELSE {purchase_link} END, "
+        "{other_links}, {values} FROM {rows} {join}ORDER BY t.ord RETURNING {id} AS id)"
+    ).format(
+        entries=table(LedgerEntry),
+        lot=column(LedgerEntry, "lot"),
+        links=_columns(_ENTRY_LINK_FIELDS),
+        columns=_columns(_ENTRY_FIELDS),
+        lot_id=_value(0, "bigint"),
+        new_lot=sql.SQL("nl.id" if new_lots else "NULL"),
+        purchase_link=_value(2, "bigint"),
+        purchase_id=purchase_id,
+        other_links=_values(_ENTRY_LINK_FIELDS[1:], 3),
+        values=_values(_ENTRY_FIELDS, 6),
+        rows=_ROWS,
+        join=(
+            sql.SQL("LEFT JOIN nl ON nl.ord = {} ").format(_value(1, "bigint"))
+            if new_lots
+            else sql.SQL("")
+        ),
+        id=column(LedgerEntry, "pk"),
+    )
+
+
+# The account columns a LedgerTransaction writes back.
 ACCOUNT_WRITTEN = (
     "available",
     "pending",
@@ -284,37 +324,35 @@ ACCOUNT_WRITTEN = (
 )
 _ACCOUNT_FIELDS = [Account._meta.get_field(name) for name in ACCOUNT_WRITTEN]
 _ACCOUNT_ROW = _row(_ACCOUNT_FIELDS)
-_ACCOUNT_CTE = (
-    f"a AS (UPDATE {Account._meta.db_table} SET "  # noqa: S608
-    + ", ".join(f"{f.column} = {_value(i, _pg_type(f))}" for i, f in enumerate(_ACCOUNT_FIELDS))
-    + f" FROM {_ONE_ROW} WHERE {Account._meta.pk.column} = "
-    f"{_value(len(_ACCOUNT_FIELDS), _pg_type(Account._meta.pk))})"
+_ACCOUNT_CTE = sql.SQL("a AS (UPDATE {} SET {} FROM {} WHERE {} = {})").format(
+    table(Account),
+    sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(f.column), _value(i, _pg_type(f)))
+        for i, f in enumerate(_ACCOUNT_FIELDS)
+    ),
+    _ONE_ROW,
+    column(Account, "pk"),
+    _value(len(_ACCOUNT_FIELDS), _pg_type(Account._meta.pk)),
 )
 
 
 @functools.cache
 def _statement(purchase: bool, lines: bool, dirty: bool, new_lots: bool, entries: bool) -> str:
     """The statement of one shape; its parameters come in the order of its parts."""
-    purchase_id = "(SELECT id FROM p)" if purchase else "NULL"
+    purchase_id = sql.SQL("(SELECT id FROM p)" if purchase else "NULL")
     ctes = [_PURCHASE_CTE] if purchase else []
     ctes += [_LINES_CTE] if lines else []
     ctes += [_DIRTY_LOTS_CTE] if dirty else []
     if new_lots:
-        ctes += [_LOT_IDS_CTE, _NEW_LOTS_CTE.format(purchase=purchase_id)]
+        ctes += [_LOT_IDS_CTE, _new_lots_cte(purchase_id)]
     if entries:
-        ctes.append(
-            _ENTRIES_CTE.format(
-                purchase=purchase_id,
-                lot="nl.id" if new_lots else "NULL",
-                lots=f"LEFT JOIN nl ON nl.ord = {_value(1, 'bigint')} " if new_lots else "",
-            )
-        )
+        ctes.append(_entries_cte(purchase_id, new_lots))
     ctes.append(_ACCOUNT_CTE)
-    select = ", ".join(
+    select = sql.SQL(", ").join(
         [
             purchase_id,
-            "ARRAY(SELECT id FROM nl ORDER BY ord)" if new_lots else "NULL",
-            "ARRAY(SELECT id FROM e ORDER BY id)" if entries else "NULL",
+            sql.SQL("ARRAY(SELECT id FROM nl ORDER BY ord)" if new_lots else "NULL"),
+            sql.SQL("ARRAY(SELECT id FROM e ORDER BY id)" if entries else "NULL"),
         ]
     )
-    return f"WITH {', '.join(ctes)} SELECT {select}"
+    return text(sql.SQL("WITH {} SELECT {}").format(sql.SQL(", ").join(ctes), select))

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from cabinet.models import FaqEntry
-from customers.management.commands._demo_data import (
+from config.management.commands._demo_data import (
     CATALOG,
     COFFEE,
     EMAIL_DOMAINS,
@@ -32,13 +32,13 @@ from customers.management.commands._demo_data import (
 )
 from customers.models import Consent, ImportantDate, Member, User
 from customers.phones import normalize_phone
-from customers.services import enroll_member
 from loyalty.defaults import ensure_defaults
-from loyalty.models import Partner, PartnerAPIKey, Program, Store, Tier
+from loyalty.models import Partner, PartnerAPIKey, Program, StaffAssignment, Store, Tier
 from loyalty.services import (
     activate_due_points,
     adjust_points,
     burn_expired_points,
+    enroll_member,
     quote_purchase,
     record_purchase,
     refund_purchase,
@@ -118,7 +118,7 @@ class Command(BaseCommand):
             ("admin", options["admin_password"], {"is_superuser": True}, None),
             ("marketer", options["marketer_password"], {}, "marketer"),
             ("analyst", options["analyst_password"], {}, "analyst"),
-            ("cashier", options["cashier_password"], {"store": first_store}, "cashier"),
+            ("cashier", options["cashier_password"], {}, "cashier"),
         ]
         users, logins = {}, []
         for username, password, extra, group_name in specs:
@@ -130,6 +130,8 @@ class Command(BaseCommand):
                     setattr(user, field, value)
                 user.set_password(password or username)
                 user.save()
+                if group_name == "cashier":
+                    StaffAssignment.objects.create(user=user, store=first_store)
                 logins.append((username, password or username))
             elif password:
                 user.set_password(password)
