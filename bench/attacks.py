@@ -136,36 +136,6 @@ def wait_for_settings() -> None:
     time.sleep(CACHE_SECONDS + 0.5)
 
 
-def start_gunicorn(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "600"}
-    env["API_THROTTLE_RATE"] = "100000000/min"
-    gunicorn = Path(PYTHON).parent / "gunicorn"
-    proc = subprocess.Popen(
-        [
-            str(gunicorn),
-            "config.wsgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "error",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("gunicorn did not come up")
-
-
 class Api:
     def __init__(self, base: str, key: str):
         self.client = httpx.Client(
@@ -235,7 +205,9 @@ def main() -> None:
         manage("migrate", "--noinput")
         key, members = seed(members=20, points=1000)
         port = free_port()
-        server = start_gunicorn(port)
+        from bench.api_load import start_gunicorn  # the API bench's server
+
+        server = start_gunicorn(port, workers=2, threads=1)
         api = Api(f"http://127.0.0.1:{port}", key)
 
         # 0. Proof of presence: with the setting on, a redemption without proof is refused.

@@ -14,30 +14,9 @@ from loyalty.services import (
     refund_purchase,
 )
 from tests.loyalty.helpers import account, assert_ledger_ok, buy, days, give, set_program
+from tests.race import race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def race(*jobs):
-    """Start every job at once in its own thread (and connection); return results or errors."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes = [None] * len(jobs)
-
-    def run(i, job):
-        try:
-            barrier.wait()
-            outcomes[i] = job()
-        except Exception as exc:  # the test asserts on what each thread got
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def test_twenty_four_tills_redeeming_at_once_never_take_more_than_the_balance(member, partner, now):
