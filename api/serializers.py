@@ -61,6 +61,9 @@ class LookupIn(serializers.Serializer):
         return attrs
 
 
+# CheckLineIn, CheckIn, QuoteIn, ConfirmationIn and PurchaseIn document the check body in the
+# OpenAPI schema; the views validate it with loyalty.services.checks.parse_check, which
+# tests/api/test_checks.py proves gives these serializers' exact results and messages.
 class CheckLineIn(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)

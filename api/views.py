@@ -21,7 +21,6 @@ from rest_framework.views import APIView
 
 from api import schema as doc
 from api import serializers as s
-from api.checks import plain_check
 from api.errors import domain_error_body
 from api.idempotency import key_from_request
 from customers.errors import DomainError, InvalidPhone, MemberNotFound
@@ -44,6 +43,7 @@ from loyalty.selectors import (
     partner_scope,
 )
 from loyalty.services import idempotency, quote_purchase, record_purchase, refund_purchase
+from loyalty.services.checks import parse_check
 from loyalty.services.enrolment import enroll_member
 from loyalty.services.presence import (
     Confirmation,
@@ -80,12 +80,6 @@ def parse(serializer_class, data) -> dict:
     than the validation itself on the hot paths. `run_validation` keeps no per-call state.
     """
     return _validator(serializer_class).run_validation(data)
-
-
-def parse_check(serializer_class, data) -> dict:
-    """A quote's or purchase's body: plain ones on the fast path (api/checks.py)."""
-    plain = plain_check(data, purchase=serializer_class is s.PurchaseIn)
-    return plain if plain is not None else parse(serializer_class, data)
 
 
 def check_lines(data: dict) -> list[dict] | None:
@@ -405,7 +399,7 @@ class QuoteView(PartnerView):
         ],
     )
     def post(self, request):
-        data = parse_check(s.QuoteIn, request.data)
+        data = parse_check(request.data, purchase=False)
         quote = quote_purchase(
             member_id=data["member_id"],
             now=timezone.now(),
@@ -490,7 +484,7 @@ class PurchaseCreateView(PartnerView):
         ],
     )
     def post(self, request):
-        data = parse_check(s.PurchaseIn, request.data)
+        data = parse_check(request.data, purchase=True)
         partner = request.user
 
         def work(guard):

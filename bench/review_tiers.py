@@ -40,11 +40,9 @@ NOW = dt.datetime(2026, 11, 20, 3, 30, tzinfo=MOSCOW)
 def setup_django():
     import django
 
-    django.setup()
+    django.setup()  # settings refuse any database but PostgreSQL
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        sys.exit("bench/review_tiers.py needs PostgreSQL: set DATABASE_URL")
     return connection
 
 

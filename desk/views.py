@@ -40,7 +40,7 @@ from desk.presenters import mask_name, member_card, short_entry
 from loyalty.errors import InsufficientPoints, PurchaseExists, RedeemLimitExceeded
 from loyalty.models import Purchase, Refund
 from loyalty.selectors import member_balance, staff_store
-from loyalty.services import quote_purchase, record_purchase, refund_purchase
+from loyalty.services import idempotency, quote_purchase, record_purchase, refund_purchase
 from loyalty.services.enrolment import enroll_member
 from loyalty.services.presence import (
     Confirmation,
@@ -60,6 +60,12 @@ CHECK_CODES = {
     "confirmation_invalid": "confirmation_code",
 }
 RECENT_PURCHASES = 10
+
+
+def desk_key(token: str) -> str:
+    """The Idempotency-Key of a desk form's token: keys are stored per partner, and the desk's
+    live beside the partner's own API keys."""
+    return f"desk:{token}"
 
 
 class DeskLoginView(LoginView):
@@ -267,8 +273,10 @@ def quote(request, ref):
 @require_POST
 @desk_required
 def record_check(request, ref):
-    """Confirm the check. The form's token makes the purchase's number, so a second click of
-    the same form finds the first purchase and shows its receipt instead of recording again."""
+    """Confirm the check. The form's token is the purchase's Idempotency-Key (scoped to the
+    desk, per partner, through the idempotency service like the API's): a second click of the
+    same form — even while the first still runs — waits for it and shows its receipt instead of
+    recording again."""
     member = _member(request, ref)
     form, lines = check_forms(request.POST)
     valid = form.is_valid() & lines.is_valid()
@@ -278,20 +286,37 @@ def record_check(request, ref):
     elif valid:
         now = timezone.now()
         token = str(form.cleaned_data["token"])
+        check = check_input(form, lines)
+        external_id = form.cleaned_data["check_number"].strip() or f"desk-{token}"
+        guard = idempotency.KeyGuard(
+            partner_id=store.partner_id,
+            key=desk_key(token),
+            fingerprint=idempotency.body_fingerprint(
+                {"member": member.pk, "external_id": external_id, **check}
+            ),
+            now=now,
+            wait=True,
+        )
         try:
             result = record_purchase(
                 member_id=member.pk,
                 partner=store.partner,
                 store=store,
                 cashier=request.user,
-                external_id=form.cleaned_data["check_number"].strip() or f"desk-{token}",
-                idempotency_key=token,
+                external_id=external_id,
+                idempotency_key=guard.key,
+                idempotency=guard,
                 now=now,
                 confirmation=_confirmation(request, member.pk, form),
-                **check_input(form, lines),
+                **check,
             )
+        except idempotency.Replay:
+            first = _partner_purchases(request).filter(idempotency_key=guard.key).first()
+            if first is not None:
+                return redirect("desk:receipt", pk=first.pk)
+            form.add_error(None, _("This check was already sent. Start a new check."))
         except PurchaseExists as exc:
-            if exc.extra.get("idempotency_key") == token:
+            if exc.extra.get("idempotency_key") == guard.key:
                 return redirect("desk:receipt", pk=exc.extra["id"])
             show_error(form, exc, CHECK_FIELDS, CHECK_CODES)
         except DomainError as exc:

@@ -30,7 +30,7 @@ from loyalty.services.tiers import (
     spend_value,
     window_start,
 )
-from loyalty.store.reads import member_summary_row
+from loyalty.store.reads import balance_row, member_summary_row
 
 
 @dataclass
@@ -58,18 +58,6 @@ class TierProgress:
     pinned: bool
 
 
-def _balance_from_lots(lots, *, debt: int, now: dt.datetime) -> Balance:
-    """Balance from the live lots as (remaining, available_at, …) rows."""
-    available = sum(lot[0] for lot in lots if lot[1] <= now)
-    pending_at = [lot[1] for lot in lots if lot[1] > now]
-    return Balance(
-        available=available,
-        pending=sum(lot[0] for lot in lots if lot[1] > now),
-        debt=debt,
-        next_activation=min(pending_at) if pending_at else None,
-    )
-
-
 def _expiring_from_lots(lots, *, zone, limit: int) -> list[ExpiringPoints]:
     """Group (remaining, expires_at) pairs, sorted by expiry, by the last day they can be spent."""
     result: list[ExpiringPoints] = []
@@ -91,12 +79,13 @@ def _live_lots(member_id: int, now: dt.datetime):
 
 
 def member_balance(member_id: int, *, now: dt.datetime) -> Balance:
-    """Spendable and pending points as of `now` (even before the beat jobs have run)."""
-    account = Account.objects.only("available", "pending", "debt").get(member_id=member_id)
-    if account.available == 0 and account.pending == 0:
-        return Balance(0, 0, account.debt, None)
-    lots = _live_lots(member_id, now).values_list("remaining", "available_at")
-    return _balance_from_lots(list(lots), debt=account.debt, now=now)
+    """Spendable and pending points as of `now` (even before the beat jobs have run), as every
+    balance is read (loyalty.store.reads: spendable now has one definition)."""
+    row = balance_row(member_id, now)
+    if row is None:
+        raise Account.DoesNotExist()
+    debt, available, pending, next_activation = row
+    return Balance(available, pending, debt, next_activation)
 
 
 def expiring_points(

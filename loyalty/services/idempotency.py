@@ -14,6 +14,7 @@ STALE_AFTER. Two ways to hold a key while its request runs:
   and the purchase commit together or not at all: no claim left behind by a crash, and no body
   to store — the purchase row (with the balance it left) is the answer, read back for a replay.
   A domain error rolls the work back, and its answer is stored in a write of its own.
+  A guard that `wait`s (the desk's) waits for the lock instead, then replays the first answer.
 - `claim()` (enrolment, refunds): the key's record committed before the service runs, so a
   concurrent request with the same key sees it; the answer is stored when the service finishes.
 """
@@ -137,6 +138,9 @@ class KeyGuard:
     fingerprint: str
     now: dt.datetime
     status: int = 201
+    # Wait for a request holding the key to end and replay its answer, instead of refusing
+    # at once (RequestInProgress): the desk, where a double click must show the first receipt.
+    wait: bool = False
     record_id: int | None = None
     taken_over: bool = False  # a crashed request's record: the work may already be done
 

@@ -121,28 +121,52 @@ class KeyToTake(Protocol):
     fingerprint: str
     now: dt.datetime
     status: int
+    wait: bool  # wait for a request holding the key to end, instead of being refused
 
 
-# A transaction-level advisory lock on the key (a 64-bit hash of it, seeded with the partner:
-# a second request with the key does not wait) and the key's record inserted, uncommitted.
+# A transaction-level advisory lock on the key (a 64-bit hash of it, seeded with the partner)
+# and the key's record inserted, uncommitted. A second request with the key does not wait for
+# the lock (`got` is false) — unless it `wait`s (the desk: a double click shows the first
+# receipt), then it gets the lock once the first request's transaction ends and finds its
+# record committed (a replay) or gone with a rollback (its own first use).
 _RECORD_COLUMNS = columns(
     IdempotencyRecord,
     ["partner", "key", "request_hash", "created_at", "response_status", "completed_at"],
 )
 _KEY_CONFLICT = columns(IdempotencyRecord, ["partner", "key"])
-_TAKE_KEY_CTES = sql.SQL(
-    "l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtextextended(%s, %s)) AS got), "
-    "c AS (INSERT INTO {records} ({columns}) SELECT %s, %s, %s, %s, %s, %s FROM l WHERE l.got "
-    "ON CONFLICT ({conflict}) DO NOTHING RETURNING {id} AS record_id), "
-    "pre AS MATERIALIZED (SELECT l.got AS got, c.record_id AS record_id FROM l LEFT JOIN c ON true)"
-).format(
-    records=table(IdempotencyRecord),
-    columns=_RECORD_COLUMNS,
-    conflict=_KEY_CONFLICT,
-    id=column(IdempotencyRecord, "pk"),
+_TRY_LOCK = sql.SQL("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, %s)) AS got")
+_WAIT_LOCK = sql.SQL(
+    "SELECT true AS got FROM (SELECT pg_advisory_xact_lock(hashtextextended(%s, %s))) w"
 )
+
+
+@functools.cache
+def _take_key_ctes(wait: bool) -> sql.Composed:
+    return sql.SQL(
+        "l AS MATERIALIZED ({lock}), "
+        "c AS (INSERT INTO {records} ({columns}) SELECT %s, %s, %s, %s, %s, %s FROM l "
+        "WHERE l.got ON CONFLICT ({conflict}) DO NOTHING RETURNING {id} AS record_id), "
+        "pre AS MATERIALIZED (SELECT l.got AS got, c.record_id AS record_id "
+        "FROM l LEFT JOIN c ON true)"
+    ).format(
+        lock=_WAIT_LOCK if wait else _TRY_LOCK,
+        records=table(IdempotencyRecord),
+        columns=_RECORD_COLUMNS,
+        conflict=_KEY_CONFLICT,
+        id=column(IdempotencyRecord, "pk"),
+    )
+
+
 _KEY_WIDTH = 2  # got, record_id
-_TAKE_KEY = text(sql.SQL("WITH {} SELECT got, record_id FROM pre").format(_TAKE_KEY_CTES))
+
+
+@functools.cache
+def _take_key_sql(wait: bool) -> str:
+    return text(sql.SQL("WITH {} SELECT got, record_id FROM pre").format(_take_key_ctes(wait)))
+
+
+def _waits(key: KeyToTake | None) -> bool:
+    return key is not None and key.wait
 
 
 def _key_params(key: KeyToTake) -> list:
@@ -162,12 +186,12 @@ def take_key(key: KeyToTake) -> tuple[bool, int | None]:
     """Take the key for the current transaction on its own: (whether its advisory lock was
     got, the id of its new record — None when a record of the key exists already)."""
     with hot_cursor() as cursor:
-        cursor.execute(_TAKE_KEY, _key_params(key))
+        cursor.execute(_take_key_sql(key.wait), _key_params(key))
         return cursor.fetchone()
 
 
 @functools.cache
-def _lock_and_lots_sql(key: bool, due: bool) -> str:
+def _lock_and_lots_sql(key: bool, due: bool, wait: bool = False) -> str:
     """The key taken (if any), the account locked (if the key was got), whether the locked row
     is the version the statement's snapshot sees, and the live (or due) lots of that snapshot:
     one row per lot, or one with no lot."""
@@ -180,7 +204,7 @@ def _lock_and_lots_sql(key: bool, due: bool) -> str:
             "LEFT JOIN acc ON true LEFT JOIN seen ON true LEFT JOIN lots ON true "
             "ORDER BY lots.{expires}, lots.{id}"
         ).format(
-            take=sql.SQL("{}, ").format(_TAKE_KEY_CTES) if key else sql.SQL(""),
+            take=sql.SQL("{}, ").format(_take_key_ctes(wait)) if key else sql.SQL(""),
             lock=_lock_sql(xmin=True, proceed=key),
             accounts=table(Account),
             a_id=column(Account, "pk", "a"),
@@ -229,7 +253,7 @@ def lock_account_and_lots(
     if due:
         params += [due_at, due_at]
     with hot_cursor() as cursor:
-        cursor.execute(_lock_and_lots_sql(key is not None, due), params)
+        cursor.execute(_lock_and_lots_sql(key is not None, due, _waits(key)), params)
         rows = cursor.fetchall()
     first = rows[0]
     skip = _KEY_WIDTH if key is not None else 0

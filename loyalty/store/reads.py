@@ -70,65 +70,18 @@ _ACCOUNT_ATTNAMES = [f.attname for f in _ACCOUNT_FIELDS]
 _MEMBER_ATTNAMES = [f.attname for f in _MEMBER_FIELDS]
 
 
-def _spendable_now(account_alias: str) -> sql.Composed:
-    """Points the account can spend at a moment (two placeholders: the moment, twice) — its
-    lots available by then and not expired, even before the beat has activated or burnt them;
-    the lots are not read when the account holds no points."""
-    return sql.SQL(
-        "CASE WHEN {available} = 0 AND {pending} = 0 THEN 0 ELSE (SELECT SUM({remaining}) "
-        "FROM {lots} l WHERE {account} = {member_id} AND {remaining} > 0 "
-        "AND {available_at} <= %s AND {expires_at} > %s) END"
-    ).format(
-        available=column(Account, "available", account_alias),
-        pending=column(Account, "pending", account_alias),
-        remaining=column(PointLot, "remaining", "l"),
-        lots=table(PointLot),
-        account=column(PointLot, "account", "l"),
-        member_id=column(Account, "pk", account_alias),
-        available_at=column(PointLot, "available_at", "l"),
-        expires_at=column(PointLot, "expires_at", "l"),
-    )
-
-
-_QUOTE_ACCOUNT = text(
-    sql.SQL(
-        "SELECT {account}, {member}, {spendable} FROM {accounts} a "
-        "JOIN {members} m ON {m_id} = {a_id} WHERE {a_id} = %s"
-    ).format(
-        account=sql.SQL(", ").join(sql.Identifier("a", f.column) for f in _ACCOUNT_FIELDS),
-        member=sql.SQL(", ").join(sql.Identifier("m", f.column) for f in _MEMBER_FIELDS),
-        spendable=_spendable_now("a"),
-        accounts=table(Account),
-        members=table(Member),
-        m_id=column(Member, "pk", "m"),
-        a_id=column(Account, "pk", "a"),
-    )
-)
-
-
-def account_with_spendable(member_id: int, now: dt.datetime) -> tuple[Account, int] | None:
-    """The account (with its member) and the points it can spend at `now`; None if none."""
-    with hot_cursor() as cursor:
-        cursor.execute(_QUOTE_ACCOUNT, [now, now, member_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    split, alias = len(_ACCOUNT_FIELDS), connection.alias
-    account = Account.from_db(alias, _ACCOUNT_ATTNAMES, row[:split])
-    member = Member.from_db(alias, _MEMBER_ATTNAMES, row[split:-1])
-    Account.member.field.set_cached_value(account, member)
-    return account, row[-1] or 0
-
-
-# --- the member summary ------------------------------------------------------------------------
-# One row with the account's tier and debt, the balance and the expiring groups aggregated from
-# the live lots, the qualifying spend, and the member. The lots are only read when the account
-# holds points. Every value is a parameter, typed where the context does not fix it (the
-# statement is prepared).
+# --- spendable now: the one definition -----------------------------------------------------------
+# The points a member holds at a moment are the remaining points of the account's live lots
+# (points left, not expired by then); of those, the lots available by then are spendable and the
+# others pending — even before the beat has activated or burnt them. The lots are not read when
+# the account's totals say it holds no points. Every read of a balance (the quote, the member
+# summary, member_balance) takes it from `_balance_of_lots`; the ledger's own settling of the
+# lots it locked (services/ledger.py) must agree with it (tests/loyalty/test_member_summary.py).
 _NOW = sql.SQL("%(now)s::timestamptz")
 
 
 def _live_lots() -> sql.Composed:
+    """FROM and WHERE of the live lots of account `a` at %(now)s."""
     return sql.SQL(
         "FROM {lots} l WHERE {account} = {member_id} AND {remaining} > 0 "
         "AND {expires_at} > {now} AND ({available} <> 0 OR {pending} <> 0)"
@@ -144,6 +97,74 @@ def _live_lots() -> sql.Composed:
     )
 
 
+def _balance_of_lots() -> sql.Composed:
+    """A lateral row `b` of account `a` at %(now)s: `available` (spendable now), `pending` and
+    `next_activation`."""
+    remaining = column(PointLot, "remaining", "l")
+    available_at = column(PointLot, "available_at", "l")
+    return sql.SQL(
+        "CROSS JOIN LATERAL (SELECT "
+        "COALESCE(SUM({remaining}) FILTER (WHERE {available_at} <= {now}), 0) AS available, "
+        "COALESCE(SUM({remaining}) FILTER (WHERE {available_at} > {now}), 0) AS pending, "
+        "MIN({available_at}) FILTER (WHERE {available_at} > {now}) AS next_activation "
+        "{live}) b"
+    ).format(remaining=remaining, available_at=available_at, now=_NOW, live=_live_lots())
+
+
+_QUOTE_ACCOUNT = text(
+    sql.SQL(
+        "SELECT {account}, {member}, b.available FROM {accounts} a "
+        "JOIN {members} m ON {m_id} = {a_id} {balance} WHERE {a_id} = %(member)s::bigint"
+    ).format(
+        account=sql.SQL(", ").join(sql.Identifier("a", f.column) for f in _ACCOUNT_FIELDS),
+        member=sql.SQL(", ").join(sql.Identifier("m", f.column) for f in _MEMBER_FIELDS),
+        balance=_balance_of_lots(),
+        accounts=table(Account),
+        members=table(Member),
+        m_id=column(Member, "pk", "m"),
+        a_id=column(Account, "pk", "a"),
+    )
+)
+
+_BALANCE = text(
+    sql.SQL(
+        "SELECT {debt}, b.available, b.pending, b.next_activation FROM {accounts} a {balance} "
+        "WHERE {a_id} = %(member)s::bigint"
+    ).format(
+        debt=column(Account, "debt", "a"),
+        accounts=table(Account),
+        balance=_balance_of_lots(),
+        a_id=column(Account, "pk", "a"),
+    )
+)
+
+
+def balance_row(member_id: int, now: dt.datetime) -> tuple | None:
+    """The account's (debt, available, pending, next activation) at `now`; None if none."""
+    with hot_cursor() as cursor:
+        cursor.execute(_BALANCE, {"now": now, "member": member_id})
+        return cursor.fetchone()
+
+
+def account_with_spendable(member_id: int, now: dt.datetime) -> tuple[Account, int] | None:
+    """The account (with its member) and the points it can spend at `now`; None if none."""
+    with hot_cursor() as cursor:
+        cursor.execute(_QUOTE_ACCOUNT, {"now": now, "member": member_id})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split, alias = len(_ACCOUNT_FIELDS), connection.alias
+    account = Account.from_db(alias, _ACCOUNT_ATTNAMES, row[:split])
+    member = Member.from_db(alias, _MEMBER_ATTNAMES, row[split:-1])
+    Account.member.field.set_cached_value(account, member)
+    return account, row[-1]
+
+
+# --- the member summary ------------------------------------------------------------------------
+# One row with the account's tier and debt, the balance and the expiring groups aggregated from
+# the live lots, the qualifying spend, and the member. The lots are only read when the account
+# holds points. Every value is a parameter, typed where the context does not fix it (the
+# statement is prepared).
 # A partner's own members: bought at its stores or joined through it (their consent's source).
 _SCOPE = sql.SQL(
     " AND (EXISTS (SELECT 1 FROM {purchases} p WHERE {p_member} = {a_id} "
@@ -171,7 +192,6 @@ def _summary_sql(key: str, windowed: bool, scoped: bool) -> str:
     """The statement for one lookup column (SUMMARY_KEYS), with or without a window start and
     a partner's scope (built once each)."""
     remaining = column(PointLot, "remaining", "l")
-    available_at = column(PointLot, "available_at", "l")
     start = sql.SQL("%(start)s::timestamptz") if windowed else None
     return text(
         sql.SQL(
@@ -180,11 +200,7 @@ def _summary_sql(key: str, windowed: bool, scoped: bool) -> str:
             "CASE WHEN {tier} <> %(top)s::bigint THEN ({spend}) END, {member} "
             "FROM {accounts} a JOIN {members} m ON {m_id} = {a_id} "
             # Balance: available and pending points, the next activation.
-            "CROSS JOIN LATERAL (SELECT "
-            "COALESCE(SUM({remaining}) FILTER (WHERE {available_at} <= {now}), 0) AS available, "
-            "COALESCE(SUM({remaining}) FILTER (WHERE {available_at} > {now}), 0) AS pending, "
-            "MIN({available_at}) FILTER (WHERE {available_at} > {now}) AS next_activation "
-            "{live}) b "
+            "{balance} "
             # Expiring points by the last day they can be spent: points live up to the moment
             # before expires_at, so that moment's date in the program zone; the nearest `limit`
             # days.
@@ -204,8 +220,7 @@ def _summary_sql(key: str, windowed: bool, scoped: bool) -> str:
             m_id=column(Member, "pk", "m"),
             a_id=column(Account, "pk", "a"),
             remaining=remaining,
-            available_at=available_at,
-            now=_NOW,
+            balance=_balance_of_lots(),
             live=_live_lots(),
             expires_at=column(PointLot, "expires_at", "l"),
             where=SUMMARY_KEYS[key],

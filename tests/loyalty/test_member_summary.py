@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from customers.errors import MemberNotFound
 from loyalty.models import Account, LedgerEntry, PointLot
 from loyalty.selectors import Balance, expiring_points, member_balance, member_summary
-from loyalty.services import refund_purchase
+from loyalty.services import quote_purchase, refund_purchase
 from loyalty.services.ledger import LedgerTransaction, lock_account
 from loyalty.services.program import get_program, get_tiers
 from loyalty.services.tiers import qualifying_spend, window_start
@@ -311,7 +311,9 @@ lot = st.tuples(
     limit=st.integers(min_value=0, max_value=6),
     zone=st.sampled_from(["Europe/Moscow", "Asia/Vladivostok", "America/New_York"]),
 )
-def test_random_lots_read_the_same_as_the_cabinet_readers(db, lots, holds_points, limit, zone):
+def test_spendable_now_reads_the_same_everywhere_on_random_lots(
+    db, lots, holds_points, limit, zone
+):
     set_program(time_zone=zone)
     now = T0
     member = make_member(now=now - 30 * DAY)
@@ -330,4 +332,19 @@ def test_random_lots_read_the_same_as_the_cabinet_readers(db, lots, holds_points
     )
     Account.objects.filter(pk=member.pk).update(available=int(holds_points))
 
-    assert_matches_the_cabinet_readers(member, now, limit=limit)
+    summary = assert_matches_the_cabinet_readers(member, now, limit=limit)
+    assert quote_purchase(
+        member_id=member.pk, now=now, amount=Decimal("100.00")
+    ).available_points == (summary.balance.available)
+    if holds_points:
+        assert ledger_spendable(member, now) == summary.balance.available
+
+
+def ledger_spendable(member, now) -> int:
+    """What a purchase may spend: the ledger settles the lots it locked (burn, activate) in
+    Python. Rolled back: nothing is written."""
+    with transaction.atomic():
+        ledger = LedgerTransaction(lock_account(member.pk), program=get_program(), now=now)
+        spendable = ledger.spendable_points()
+        transaction.set_rollback(True)
+    return spendable
