@@ -17,9 +17,7 @@ from customers.phones import mask_phone
 from loyalty.models import Purchase, Refund
 from loyalty.money import CENT
 from loyalty.selectors import MemberSummary
-
-MAX_ID = 2**63 - 1
-EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+from loyalty.services.checks import EARLIEST, MAX_ID, MAX_LINES, MAX_REDEEM_POINTS
 
 
 def money(value: Decimal | None) -> str | None:
@@ -85,7 +83,7 @@ class CheckLineIn(serializers.Serializer):
 
 class CheckIn(serializers.Serializer):
     member_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    lines = CheckLineIn(many=True, required=False, max_length=500)
+    lines = CheckLineIn(many=True, required=False, max_length=MAX_LINES)
     amount = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -93,7 +91,9 @@ class CheckIn(serializers.Serializer):
         allow_null=True,
         help_text=_("The check total; required without lines, must match them with lines."),
     )
-    redeem_points = serializers.IntegerField(min_value=0, max_value=10**9, required=False)
+    redeem_points = serializers.IntegerField(
+        min_value=0, max_value=MAX_REDEEM_POINTS, required=False
+    )
 
 
 class QuoteIn(CheckIn):
@@ -138,7 +138,7 @@ class RefundLineIn(serializers.Serializer):
 
 class RefundIn(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, help_text=_("The refund number."))
-    lines = RefundLineIn(many=True, required=False, max_length=500)
+    lines = RefundLineIn(many=True, required=False, max_length=MAX_LINES)
     amount = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
