@@ -203,13 +203,16 @@ def quote_body(quote) -> dict:
         "max_redeem_points": quote.max_redeem_points,
         "redeem_points": quote.redeem_points,
         "earn_points": quote.earn_points,
+        "bonus_points": quote.bonus_points,
         "discount": money(quote.discount),
         "lines": line_discounts_body(quote.lines),
         "campaigns": list(quote.campaigns),
     }
 
 
-def purchase_created_body(purchase: Purchase, lines, available: int, pending: int) -> dict:
+def purchase_created_body(
+    purchase: Purchase, lines, available: int, pending: int, *, campaigns=()
+) -> dict:
     return {
         "id": purchase.pk,
         "external_id": purchase.external_id,
@@ -220,7 +223,9 @@ def purchase_created_body(purchase: Purchase, lines, available: int, pending: in
         "discount": money(purchase.discount),
         "earned_points": purchase.earned_points,
         "redeemed_points": purchase.redeemed_points,
+        "bonus_points": purchase.bonus_points,
         "lines": line_discounts_body(lines),
+        "campaigns": list(campaigns),
         "balance": balance_body(available, pending),
     }
 
@@ -381,14 +386,38 @@ class LineDiscountOut(serializers.Serializer):
     discount = _money_out(help_text=_("The part of the line paid with points."))
 
 
+class CampaignAppliedOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text=_("Campaign id."))
+    name = serializers.CharField()
+    points = serializers.IntegerField(help_text=_("Bonus points it gives (0 if it lost)."))
+    applied = serializers.BooleanField()
+
+
+class CampaignQuotedOut(CampaignAppliedOut):
+    reason = serializers.ChoiceField(
+        choices=["held_out", "group", "exclusive", "cap", "budget", "member_limit"],
+        required=False,
+        help_text=_(
+            "Why it gives nothing: held_out (the member is in its control group), group (another "
+            "campaign of its stacking group gives more), exclusive (an exclusive campaign "
+            "applies), cap (the bonus cap per check), budget (its budget or uses are spent), "
+            "member_limit (the member's limit for it)."
+        ),
+    )
+    reason_text = serializers.CharField(required=False)
+
+
 class QuoteOut(serializers.Serializer):
     available_points = serializers.IntegerField()
     max_redeem_points = serializers.IntegerField()
     redeem_points = serializers.IntegerField()
     earn_points = serializers.IntegerField()
+    bonus_points = serializers.IntegerField(help_text=_("Campaign bonuses on top of earn_points."))
     discount = _money_out()
     lines = LineDiscountOut(many=True)
-    campaigns = serializers.ListField(child=serializers.DictField())
+    campaigns = CampaignQuotedOut(
+        many=True, help_text=_("The campaigns that apply, then those that lost, with why.")
+    )
 
 
 class PurchaseCreatedOut(serializers.Serializer):
@@ -401,7 +430,11 @@ class PurchaseCreatedOut(serializers.Serializer):
     discount = _money_out()
     earned_points = serializers.IntegerField()
     redeemed_points = serializers.IntegerField()
+    bonus_points = serializers.IntegerField(
+        help_text=_("Campaign bonuses on top of earned_points.")
+    )
     lines = LineDiscountOut(many=True)
+    campaigns = CampaignAppliedOut(many=True)
     balance = BalanceOut()
 
 

@@ -23,6 +23,7 @@ from api import schema as doc
 from api import serializers as s
 from api.errors import domain_error_body
 from api.idempotency import key_from_request
+from campaigns.checkout import applied_listing, quote_purchase, record_purchase
 from customers.errors import DomainError, InvalidPhone, MemberNotFound
 from customers.models import Member
 from customers.phones import normalize_phone
@@ -42,7 +43,7 @@ from loyalty.selectors import (
     partner_ledger_rows,
     partner_scope,
 )
-from loyalty.services import idempotency, quote_purchase, record_purchase, refund_purchase
+from loyalty.services import idempotency, refund_purchase
 from loyalty.services.checks import parse_check
 from loyalty.services.enrolment import enroll_member
 from loyalty.services.presence import (
@@ -387,12 +388,23 @@ class QuoteView(PartnerView):
                     "max_redeem_points": 53,
                     "redeem_points": 50,
                     "earn_points": 7,
+                    "bonus_points": 7,
                     "discount": "50.00",
                     "lines": [
                         {"sku": "MILK-1L", "amount": "179.80", "discount": "50.00"},
                         {"sku": "CIG-01", "amount": "250.00", "discount": "0.00"},
                     ],
-                    "campaigns": [],
+                    "campaigns": [
+                        {"id": 3, "name": "×2 on Saturdays", "points": 7, "applied": True},
+                        {
+                            "id": 5,
+                            "name": "+20 % from 2 000 ₽",
+                            "points": 0,
+                            "applied": False,
+                            "reason": "group",
+                            "reason_text": "another campaign of its group gives more",
+                        },
+                    ],
                 },
                 response_only=True,
             ),
@@ -402,6 +414,7 @@ class QuoteView(PartnerView):
         data = parse_check(request.data, purchase=False)
         quote = quote_purchase(
             member_id=data["member_id"],
+            partner=request.user,
             now=timezone.now(),
             lines=check_lines(data),
             amount=data.get("amount"),
@@ -432,7 +445,8 @@ def _created_body_from_db(partner, **lookup) -> dict:
         balance = balance_of(purchase.member_id)
     else:
         balance = purchase.available_after, purchase.pending_after
-    return s.purchase_created_body(purchase, purchase.lines.all(), *balance)
+    campaigns = applied_listing(purchase.bonuses.all()) if purchase.bonus_points else []
+    return s.purchase_created_body(purchase, purchase.lines.all(), *balance, campaigns=campaigns)
 
 
 def _confirmation(data: dict | None) -> Confirmation | None:
@@ -472,11 +486,15 @@ class PurchaseCreateView(PartnerView):
                     "discount": "50.00",
                     "earned_points": 7,
                     "redeemed_points": 50,
+                    "bonus_points": 7,
                     "lines": [
                         {"sku": "MILK-1L", "amount": "179.80", "discount": "50.00"},
                         {"sku": "CIG-01", "amount": "250.00", "discount": "0.00"},
                     ],
-                    "balance": {"available": 297, "pending": 0},
+                    "campaigns": [
+                        {"id": 3, "name": "×2 on Saturdays", "points": 7, "applied": True}
+                    ],
+                    "balance": {"available": 304, "pending": 0},
                 },
                 response_only=True,
                 status_codes=[201],
@@ -511,7 +529,11 @@ class PurchaseCreateView(PartnerView):
                 raise
             account = result.account
             body = s.purchase_created_body(
-                result.purchase, result.lines, account.available, account.pending
+                result.purchase,
+                result.lines,
+                account.available,
+                account.pending,
+                campaigns=applied_listing(result.bonuses),
             )
             return 201, body
 

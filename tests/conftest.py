@@ -34,8 +34,10 @@ def _fresh_cache():
     from django.core.cache import cache
 
     from api.auth import failed_keys, shared_allowance
+    from campaigns.cache import clear as forget_campaigns
 
     cache.clear()
+    forget_campaigns()
     shared_allowance.clear()  # what this process spent of the API rate, not yet reported
     failed_keys.clear()
     yield

@@ -66,3 +66,30 @@ class UserFactory(factory.django.DjangoModelFactory):
         """`UserFactory(store=…)`: the store the staff user works at (loyalty keeps it)."""
         if create and extracted is not None:
             StaffAssignment.objects.update_or_create(user=obj, defaults={"store": extracted})
+
+
+def make_campaign(**fields):
+    """A running campaign (active, no dates) — by default ×2 points on every purchase."""
+    from campaigns.models import Campaign
+
+    n = next(_campaigns)
+    values = {
+        "code": f"campaign-{n}",
+        "name": f"Campaign {n}",
+        "kind": Campaign.Kind.PROMO,
+        "state": Campaign.State.ACTIVE,
+        "effect": Campaign.Effect.MULTIPLIER,
+        "value": 2,
+        "stacking_group": f"group-{n}",
+    }
+    values.update(fields)
+    tiers = values.pop("early_access_tiers", ())
+    campaign = Campaign(**values)
+    campaign.full_clean()
+    campaign.save()
+    if tiers:
+        campaign.early_access_tiers.set(tiers)
+    return campaign
+
+
+_campaigns = itertools.count(1)

@@ -7,7 +7,7 @@ from loyalty.models.partners import (
     Store,
 )
 from loyalty.models.program import Program, Tier, TierChange
-from loyalty.models.purchases import Purchase, PurchaseLine, Refund, RefundLine
+from loyalty.models.purchases import Purchase, PurchaseBonus, PurchaseLine, Refund, RefundLine
 
 __all__ = [
     "Account",
@@ -18,6 +18,7 @@ __all__ = [
     "PointLot",
     "Program",
     "Purchase",
+    "PurchaseBonus",
     "PurchaseLine",
     "Refund",
     "RefundLine",

@@ -53,6 +53,9 @@ class Account(models.Model):
         blank=True,
         help_text=_("Set by the tier review; the tier is kept until the grace period ends."),
     )
+    purchases_count = models.PositiveIntegerField(
+        _("purchases"), default=0, db_default=0, help_text=_("Checks recorded (refunds keep them).")
+    )
     created_at = models.DateTimeField(_("opened at"))
     updated_at = models.DateTimeField(_("updated at"))
 

@@ -87,6 +87,12 @@ class Program(models.Model):
             "at its stores; a lookup by card or live QR is always allowed."
         ),
     )
+    max_bonus_per_check = models.PositiveIntegerField(
+        _("campaign bonus cap per check, points"),
+        null=True,
+        blank=True,
+        help_text=_("All campaign bonuses of one check together; empty: no cap."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -12,6 +12,11 @@ ZERO = Decimal("0.00")
 class Purchase(models.Model):
     """A check: what was bought, how much was paid with points, what was earned."""
 
+    class Channel(models.TextChoices):
+        TILL = "till", _("till")
+        ESHOP = "eshop", _("e-shop")
+        API = "api", _("API")
+
     # partner and member have no index of their own: the unique (partner, external_id) and
     # purchase_by_member (member, occurred_at) start with them.
     partner = models.ForeignKey(
@@ -42,6 +47,12 @@ class Purchase(models.Model):
     discount = models.DecimalField(_("paid with points, ₽"), **MONEY, default=ZERO)
     redeemed_points = models.IntegerField(_("points redeemed"), default=0)
     earned_points = models.IntegerField(_("points earned"), default=0)
+    bonus_points = models.IntegerField(
+        _("bonus points"), default=0, help_text=_("Given by campaigns on top of the points earned.")
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.API
+    )
     earn_base = models.DecimalField(_("amount points were earned on"), **MONEY, default=ZERO)
     tier = models.ForeignKey(
         "loyalty.Tier",
@@ -123,6 +134,43 @@ class Purchase(models.Model):
     @property
     def refundable_total(self) -> Decimal:
         return self.total - self.refunded_total
+
+
+class PurchaseBonus(models.Model):
+    """Points a purchase got on top of what it earned, as handed to the ledger by whoever
+    recorded it (the campaigns). A refund takes them back: in proportion to the money refunded,
+    or whole when the money kept falls below `keep_from` (a bigger-check step the check no
+    longer reaches).
+
+    `campaign_id` names the campaign for the campaigns' reports; it is a plain number because
+    the ledger does not depend on the campaigns.
+    """
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="bonuses")
+    campaign_id = models.PositiveIntegerField(_("campaign"))
+    label = models.CharField(_("name"), max_length=200)
+    points = models.PositiveIntegerField(_("points"))
+    keep_from = models.DecimalField(
+        _("kept while the money paid is at least, ₽"), **MONEY, null=True, blank=True
+    )
+    lot = models.ForeignKey(
+        "loyalty.PointLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    clawed_back_points = models.PositiveIntegerField(_("points clawed back"), default=0)
+
+    class Meta:
+        verbose_name = _("purchase bonus")
+        verbose_name_plural = _("purchase bonuses")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(clawed_back_points__lte=F("points")),
+                name="purchase_bonus_clawback_within_points",
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign_id"], name="purchase_bonus_by_campaign")]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.points}"
 
 
 class PurchaseLine(models.Model):

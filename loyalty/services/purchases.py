@@ -9,8 +9,23 @@ from django.utils.translation import gettext as _
 
 from customers.errors import MemberBlocked, MemberNotFound
 from loyalty.errors import InsufficientPoints, InvalidCheck, PurchaseExists, RedeemLimitExceeded
-from loyalty.models import Account, LedgerEntry, Partner, PointLot, Program, Purchase
+from loyalty.models import (
+    Account,
+    LedgerEntry,
+    Partner,
+    PointLot,
+    Program,
+    Purchase,
+    PurchaseBonus,
+)
 from loyalty.money import floor_points, from_kopecks, split_proportionally, to_kopecks
+from loyalty.services.bonuses import (
+    BonusPolicy,
+    Credited,
+    PurchaseFacts,
+    bonus_available_at,
+    bonus_expiry,
+)
 from loyalty.services.checks import CheckLine, build_check
 from loyalty.services.ledger import LedgerTransaction, lock_account_and_lots
 from loyalty.services.presence import Confirmation, WrongCode, check_presence, count_wrong_code
@@ -37,6 +52,7 @@ class Quote:
     earn_points: int
     discount: Decimal
     lines: list[LineDiscount]
+    bonus_points: int = 0
     campaigns: list = field(default_factory=list)
 
 
@@ -45,6 +61,7 @@ class PurchaseResult:
     purchase: Purchase
     lines: list[LineDiscount]
     account: Account
+    bonuses: list[Credited] = field(default_factory=list)
 
 
 def redeem_cap(program: Program, lines: list[CheckLine], available: int) -> int:
@@ -60,10 +77,15 @@ def allocate_discount(lines: list[CheckLine], discount: Decimal) -> list[Decimal
     return [from_kopecks(k) for k in split_proportionally(to_kopecks(discount), weights)]
 
 
+def earns(program: Program, total: Decimal) -> bool:
+    """Whether a check of `total` earns points at all (the program's minimum check)."""
+    return total >= program.min_check_for_earning
+
+
 def earn_for(program: Program, rubles_per_point: Decimal, total: Decimal, discount: Decimal):
     """Points earned on a check, rounded down, and the amount they were earned on."""
     base = total if program.earn_on_redeemed else total - discount
-    if total < program.min_check_for_earning:
+    if not earns(program, total):
         return 0, base
     return floor_points(base, rubles_per_point), base
 
@@ -99,11 +121,16 @@ def quote_purchase(
     lines: list[dict] | None = None,
     amount=None,
     redeem_points: int | None = None,
+    partner: Partner | None = None,
+    store=None,
+    channel: str = Purchase.Channel.API,
+    bonuses: BonusPolicy | None = None,
 ) -> Quote:
     """What a check would do, without writing: the most points it may take, what it would earn.
 
     With `redeem_points` the quote is for redeeming exactly that many (refused like the purchase
-    would be); without it, for redeeming none.
+    would be); without it, for redeeming none. A `bonuses` policy previews the bonuses the check
+    would get (and what it shows about them goes to `campaigns`).
     """
     check = build_check(lines, amount)
     program = get_program()
@@ -115,8 +142,29 @@ def quote_purchase(
     _check_redeem(redeem, available, cap)
     discount = redeem * program.point_value
     total = sum((line.amount for line in check), Decimal(0))
-    earn, _base = earn_for(program, get_tier(account.tier_id).rubles_per_point, total, discount)
+    tier = get_tier(account.tier_id)
+    earn, _base = earn_for(program, tier.rubles_per_point, total, discount)
     shares = allocate_discount(check, discount)
+    bonus_points, campaigns = 0, []
+    if bonuses is not None:
+        facts = PurchaseFacts(
+            account=account,
+            tier=tier,
+            program=program,
+            partner=partner,
+            store=store,
+            channel=channel,
+            lines=check,
+            discounts=shares,
+            total=total,
+            discount=discount,
+            earn_points=earn,
+            earns=earns(program, total),
+            occurred_at=now,
+            now=now,
+            first_purchase=account.purchases_count == 0,
+        )
+        bonus_points, campaigns = bonuses.preview(facts)
     return Quote(
         available_points=available,
         max_redeem_points=cap,
@@ -124,6 +172,8 @@ def quote_purchase(
         earn_points=earn,
         discount=discount,
         lines=[LineDiscount(line.sku, line.amount, d) for line, d in zip(check, shares)],
+        bonus_points=bonus_points,
+        campaigns=campaigns,
     )
 
 
@@ -142,6 +192,8 @@ def record_purchase(
     idempotency_key: str = "",
     idempotency=None,
     confirmation: Confirmation | None = None,
+    channel: str = Purchase.Channel.API,
+    bonuses: BonusPolicy | None = None,
 ) -> PurchaseResult:
     """Record a check: redeem points (at most the program's share and the balance), then earn
     on the money paid at the member's tier rate, rounded down — one transaction.
@@ -157,6 +209,9 @@ def record_purchase(
 
     Spending points needs the `confirmation` that the member is present when the program asks
     for it (services/presence.py); earning alone never does.
+
+    A `bonuses` policy (services/bonuses.py) is asked, under the account lock, for the bonuses
+    of the check; each is credited as a lot of its own and recorded for refunds.
     """
     check = build_check(lines, amount)
     external_id = (external_id or "").strip()
@@ -221,6 +276,7 @@ def record_purchase(
                 redeemed_points=redeem_points,
                 earned_points=earn,
                 earn_base=base,
+                channel=channel,
                 tier=tier,
                 idempotency_key=idempotency_key,
                 cashier=cashier,
@@ -250,14 +306,39 @@ def record_purchase(
                 ledger.add(
                     earn, LedgerEntry.Kind.EARN, source=PointLot.Source.EARN, purchase=purchase
                 )
+            facts = handed = None
+            if bonuses is not None:
+                facts = PurchaseFacts(
+                    account=account,
+                    tier=tier,
+                    program=program,
+                    partner=partner,
+                    store=store,
+                    channel=channel,
+                    lines=check,
+                    discounts=shares,
+                    total=total,
+                    discount=discount,
+                    earn_points=earn,
+                    earns=earns(program, total),
+                    occurred_at=occurred_at,
+                    now=now,
+                    first_purchase=account.purchases_count == 0,
+                )
+                handed = _credit_bonuses(ledger, bonuses.bonuses(facts), purchase, program, now)
             account.lifetime_spend += total - discount
+            account.purchases_count += 1
             upgrade_if_qualified(account, program=program, now=now, unsaved_purchase=purchase)
             purchase.available_after, purchase.pending_after = account.available, account.pending
             ledger.flush(purchase=purchase, lines=purchase_lines)
+            credited = _record_bonuses(purchase, handed) if handed else []
+            if bonuses is not None:
+                bonuses.recorded(facts, purchase, credited)
             result = PurchaseResult(
                 purchase=purchase,
                 lines=[LineDiscount(line.sku, line.amount, d) for line, d in zip(check, shares)],
                 account=account,
+                bonuses=credited,
             )
     except WrongCode as exc:
         raise count_wrong_code(exc, now=now) from exc
@@ -267,3 +348,42 @@ def record_purchase(
             raise
         raise PurchaseExists(id=existing.pk, idempotency_key=existing.idempotency_key) from exc
     return result
+
+
+def _credit_bonuses(ledger, bonuses, purchase, program, now) -> list:
+    """Credit each bonus as a lot of its own (entry kind "bonus", named after its campaign)."""
+    handed = []
+    for bonus in bonuses:
+        if bonus.points <= 0:
+            continue
+        lot = ledger.add(
+            bonus.points,
+            LedgerEntry.Kind.BONUS,
+            source=PointLot.Source.BONUS,
+            purchase=purchase,
+            available_at=bonus_available_at(now, bonus.activation_delay_days),
+            expires_at=bonus_expiry(program, now, bonus.lifetime_days),
+            reason=bonus.label[:500],
+        )
+        handed.append((bonus, ledger.entries[-1], lot))
+        purchase.bonus_points += bonus.points
+    return handed
+
+
+def _record_bonuses(purchase, handed) -> list[Credited]:
+    """The purchase's bonus rows, for refunds (after flush: the entries and lots have ids)."""
+    PurchaseBonus.objects.bulk_create(
+        PurchaseBonus(
+            purchase=purchase,
+            campaign_id=bonus.campaign_id,
+            label=bonus.label[:200],
+            points=bonus.points,
+            keep_from=bonus.keep_from,
+            lot_id=lot.pk if lot is not None else None,
+        )
+        for bonus, _entry, lot in handed
+    )
+    return [
+        Credited(bonus=bonus, entry_id=entry.pk, lot_id=lot.pk if lot is not None else None)
+        for bonus, entry, lot in handed
+    ]

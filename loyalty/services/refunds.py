@@ -9,7 +9,16 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from loyalty.errors import InvalidCheck, PurchaseNotFound, RefundExceedsPurchase, RefundExists
-from loyalty.models import LedgerEntry, Partner, Program, Purchase, PurchaseLine, Refund, RefundLine
+from loyalty.models import (
+    LedgerEntry,
+    Partner,
+    Program,
+    Purchase,
+    PurchaseBonus,
+    PurchaseLine,
+    Refund,
+    RefundLine,
+)
 from loyalty.money import from_kopecks, split_proportionally, to_kopecks
 from loyalty.services import idempotency
 from loyalty.services.checks import _money, _quantity
@@ -187,6 +196,9 @@ def refund_purchase(
                 purchase.clawed_back_points
             )
 
+            bonus_rows = list(purchase.bonuses.all()) if purchase.bonus_points else []
+            bonus_claw = _bonus_clawback(purchase, bonus_rows)
+
             refund = Refund.objects.create(
                 purchase=purchase,
                 external_id=external_id,
@@ -200,7 +212,9 @@ def refund_purchase(
             # A lot already burnt (even by a run with a later `now`) never takes points back:
             # it could not expire a second time.
             moves = list(
-                purchase.entries.filter(kind__in=[Kind.REDEEM, Kind.EARN], lot__isnull=False)
+                purchase.entries.filter(
+                    kind__in=[Kind.REDEEM, Kind.EARN, Kind.BONUS], lot__isnull=False
+                )
                 .annotate(
                     burnt=Exists(
                         LedgerEntry.objects.filter(lot_id=OuterRef("lot_id"), kind=Kind.EXPIRE)
@@ -220,7 +234,7 @@ def refund_purchase(
                 staff=cashier,
             )
             returned, forfeited = _give_back_redeemed(ledger, purchase, moves, to_return)
-            shortfall = _claw_back(ledger, moves, to_claw)
+            shortfall = _claw_back(ledger, moves, to_claw + bonus_claw)
             shortfall_amount = Decimal("0.00")
             if shortfall and program.refund_policy == Program.RefundPolicy.DEBT:
                 ledger.owe(shortfall, Kind.REFUND_CLAWBACK)
@@ -253,7 +267,9 @@ def refund_purchase(
                 )
                 for p in parts
             )
-            refund.clawed_back_points = to_claw
+            if bonus_claw:
+                PurchaseBonus.objects.bulk_update(bonus_rows, ["clawed_back_points"])
+            refund.clawed_back_points = to_claw + bonus_claw
             refund.returned_points = returned
             refund.forfeited_points = forfeited
             refund.shortfall_points = shortfall
@@ -277,6 +293,24 @@ def refund_purchase(
             raise RefundExists(id=existing.pk) from exc
         return existing
     return refund
+
+
+def _bonus_clawback(purchase: Purchase, rows: list[PurchaseBonus]) -> int:
+    """The bonus points this refund takes back, marked on each bonus row: a bonus whose step
+    the check (less everything refunded so far) no longer reaches goes back whole; any other
+    in proportion to the goods value refunded, rounded down over the refunds so far."""
+    kept = purchase.total - purchase.refunded_total
+    taken = 0
+    for row in rows:
+        if row.keep_from is not None and kept < row.keep_from:
+            target = row.points
+        else:
+            target = _cumulative_floor(row.points, purchase.refunded_total, purchase.total)
+        claw = target - row.clawed_back_points
+        if claw > 0:
+            row.clawed_back_points += claw
+            taken += claw
+    return taken
 
 
 def _give_back_redeemed(ledger, purchase, moves, to_return: int) -> tuple[int, int]:
@@ -318,7 +352,7 @@ def _claw_back(ledger, moves, to_claw: int) -> int:
     available lots, then other pending lots. Returns what could not be taken."""
     if to_claw <= 0:
         return 0
-    own_ids = {lot_id for kind, lot_id, _p, _b in moves if kind == Kind.EARN}
+    own_ids = {lot_id for kind, lot_id, _p, _b in moves if kind in (Kind.EARN, Kind.BONUS)}
     own = [lot for lot in ledger.lots if lot.pk in own_ids and lot.remaining > 0]
     others_pending = sorted(
         (

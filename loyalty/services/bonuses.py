@@ -1,0 +1,86 @@
+"""Bonuses handed to a purchase by whoever records it (the campaigns, which sit above the ledger).
+
+The ledger never asks for bonuses: `record_purchase(bonuses=policy)` and `quote_purchase(…)`
+call the policy, inside the purchase's transaction and under its account lock, with the
+`PurchaseFacts` of the check; the policy answers with the `Bonus`es to credit. Each bonus
+becomes a lot of its own (with its own life and activation delay when given), a ledger entry of
+kind "bonus" and a `PurchaseBonus` row that a refund reads to take it back.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from loyalty.models import Account, Partner, Program, Purchase, Store, Tier
+from loyalty.services.checks import CheckLine
+from loyalty.services.program import program_zone
+
+
+@dataclass(frozen=True)
+class PurchaseFacts:
+    """A check as a bonus policy sees it, with what the program's own rules made of it."""
+
+    account: Account  # with .member; the account row is locked while recording
+    tier: Tier
+    program: Program
+    partner: Partner | None
+    store: Store | None
+    channel: str
+    lines: list[CheckLine]
+    discounts: list[Decimal]  # per line: the part paid with points
+    total: Decimal
+    discount: Decimal
+    earn_points: int
+    earns: bool  # the check reached the program's minimum for earning
+    occurred_at: dt.datetime
+    now: dt.datetime
+    first_purchase: bool
+
+
+@dataclass(frozen=True)
+class Bonus:
+    """Points to credit on top of what the check earned."""
+
+    points: int
+    campaign_id: int
+    label: str
+    keep_from: Decimal | None = None  # kept only while the check (less refunds) is at least this
+    lifetime_days: int | None = None  # None: the program's points lifetime
+    activation_delay_days: int | None = None  # None: the program's delay
+
+
+@dataclass(frozen=True)
+class Credited:
+    """A bonus as written: its ledger entry (and lot, unless it all repaid a debt)."""
+
+    bonus: Bonus
+    entry_id: int
+    lot_id: int | None
+
+
+class BonusPolicy(Protocol):
+    def bonuses(self, facts: PurchaseFacts) -> list[Bonus]:
+        """The bonuses of the check being recorded (may reserve budgets: same transaction)."""
+
+    def recorded(self, facts: PurchaseFacts, purchase: Purchase, credited: list[Credited]) -> None:
+        """The purchase and its bonuses are written (same transaction, not yet committed)."""
+
+    def preview(self, facts: PurchaseFacts) -> tuple[int, list]:
+        """For a quote: the bonus points the check would get, and what to show about them."""
+
+
+def bonus_expiry(program: Program, now: dt.datetime, lifetime_days: int | None):
+    """A bonus with its own life expires at the end of its last day (program zone); None: the
+    program's points lifetime applies."""
+    if lifetime_days is None:
+        return None
+    zone = program_zone(program)
+    last_day = (now.astimezone(zone) + dt.timedelta(days=lifetime_days)).date()
+    return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+
+
+def bonus_available_at(now: dt.datetime, activation_delay_days: int | None):
+    if activation_delay_days is None:
+        return None
+    return now + dt.timedelta(days=activation_delay_days)
