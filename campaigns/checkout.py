@@ -69,10 +69,13 @@ def facts_of(facts: PurchaseFacts) -> tuple[Facts, list[engine.EarnLine], engine
     return condition_facts, lines, basis
 
 
-def evaluate(facts: PurchaseFacts, blocked: dict[int, str] | None = None) -> engine.Outcome:
+def evaluate(
+    facts: PurchaseFacts, blocked: dict[int, str] | None = None, campaigns=None
+) -> engine.Outcome:
+    """The engine on this check: the live campaigns, or only `campaigns` (a preview)."""
     condition_facts, lines, basis = facts_of(facts)
     return engine.evaluate(
-        live_campaigns(),
+        live_campaigns() if campaigns is None else campaigns,
         facts=condition_facts,
         lines=lines,
         basis=basis,
@@ -146,11 +149,11 @@ def reserve(campaign: Campaign, points: int, *, use: bool = True) -> bool:
     return Campaign.objects.filter(fits).update(**changes) == 1
 
 
-def settle_limits(facts: PurchaseFacts, blocked: dict[int, str]) -> engine.Outcome:
+def settle_limits(facts: PurchaseFacts, blocked: dict[int, str], campaigns=None) -> engine.Outcome:
     """Evaluate the check and reserve the winners' budgets; a campaign whose budget is spent
     drops out and the check is evaluated again (another campaign of its group may win)."""
     reserved: dict[int, int] = {}
-    outcome = evaluate(facts, blocked)
+    outcome = evaluate(facts, blocked, campaigns)
     for _round in range(MAX_ROUNDS):
         dropped = False
         for bonus in outcome.applied:
@@ -171,7 +174,7 @@ def settle_limits(facts: PurchaseFacts, blocked: dict[int, str]) -> engine.Outco
                     bonus.points = held
         if not dropped:
             break
-        outcome = evaluate(facts, blocked)
+        outcome = evaluate(facts, blocked, campaigns)
     # Reservations of campaigns that no longer win are given back.
     winners = {bonus.campaign.pk for bonus in outcome.applied}
     for campaign_id, points in reserved.items():
@@ -185,16 +188,18 @@ def settle_limits(facts: PurchaseFacts, blocked: dict[int, str]) -> engine.Outco
 class CampaignBonuses:
     """The policy a purchase is recorded with (loyalty.services.bonuses.BonusPolicy)."""
 
-    def __init__(self):
+    def __init__(self, campaigns=None):
+        """`campaigns`: only these (a preview of unsaved ones); default: the live ones."""
+        self.campaigns = campaigns
         self.outcome: engine.Outcome | None = None
 
     def bonuses(self, facts: PurchaseFacts) -> list[Bonus]:
-        outcome = evaluate(facts)
+        outcome = evaluate(facts, campaigns=self.campaigns)
         if not outcome.applied and not outcome.lost:
             self.outcome = outcome
             return []
         blocked = member_limit_blocks(facts.account.member_id, _taking_part(outcome), facts)
-        self.outcome = outcome = settle_limits(facts, blocked)
+        self.outcome = outcome = settle_limits(facts, blocked, self.campaigns)
         return [
             Bonus(
                 points=bonus.points,
@@ -236,12 +241,13 @@ class CampaignBonuses:
         Award.objects.bulk_create(awards)
 
     def preview(self, facts: PurchaseFacts) -> tuple[int, list[dict]]:
-        outcome = evaluate(facts)
+        outcome = evaluate(facts, campaigns=self.campaigns)
         if outcome.applied or outcome.lost:
             blocked = member_limit_blocks(facts.account.member_id, _taking_part(outcome), facts)
             blocked.update((c.pk, engine.Reason.BUDGET) for c in _taking_part(outcome) if _spent(c))
             if blocked:
-                outcome = evaluate(facts, blocked)
+                outcome = evaluate(facts, blocked, self.campaigns)
+        self.outcome = outcome
         return outcome.points, listing(outcome)
 
 
@@ -294,9 +300,10 @@ def applied_listing(bonuses) -> list[dict]:
     return rows
 
 
-def quote_purchase(**kwargs) -> purchases.Quote:
-    """loyalty's quote_purchase with the campaigns' bonuses (same arguments)."""
-    return purchases.quote_purchase(bonuses=CampaignBonuses(), **kwargs)
+def quote_purchase(*, campaigns=None, **kwargs) -> purchases.Quote:
+    """loyalty's quote_purchase with the campaigns' bonuses (same arguments); `campaigns`:
+    evaluate only these (the admin's preview of a campaign being edited)."""
+    return purchases.quote_purchase(bonuses=CampaignBonuses(campaigns), **kwargs)
 
 
 def record_purchase(**kwargs) -> purchases.PurchaseResult:

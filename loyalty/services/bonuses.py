@@ -8,13 +8,17 @@ kind "bonus" and a `PurchaseBonus` row that a refund reads to take it back.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from loyalty.models import Account, Partner, Program, Purchase, Store, Tier
+from django.db import transaction
+
+from loyalty.models import Account, LedgerEntry, Partner, PointLot, Program, Purchase, Store, Tier
 from loyalty.services.checks import CheckLine
-from loyalty.services.program import program_zone
+from loyalty.services.ledger import LedgerTransaction, lock_account
+from loyalty.services.program import get_program, program_zone
 
 
 @dataclass(frozen=True)
@@ -84,3 +88,44 @@ def bonus_available_at(now: dt.datetime, activation_delay_days: int | None):
     if activation_delay_days is None:
         return None
     return now + dt.timedelta(days=activation_delay_days)
+
+
+def credit_bonus(
+    *,
+    member_id: int,
+    bonus: Bonus,
+    now: dt.datetime,
+    before: Callable[[Account], bool] | None = None,
+    after: Callable[[Account, Credited | None], None] | None = None,
+) -> Credited | None:
+    """Credit a bonus that comes with no purchase (joining, a birthday, a challenge done) in one
+    transaction under the account lock. `before(account)` runs first under the lock and may
+    decline (False: nothing is credited, e.g. a budget spent or a bonus already given);
+    `after(account, credited)` runs after the write, in the same transaction (records of the
+    giver). A blocked or closed member gets nothing (MemberBlocked)."""
+    with transaction.atomic(durable=True):
+        account = lock_account(member_id)
+        program = get_program()
+        ledger = LedgerTransaction(account, program=program, now=now, reason=bonus.label[:500])
+        if before is not None and not before(account):
+            if after is not None:
+                after(account, None)
+            return None
+        credited = None
+        if bonus.points > 0:
+            lot = ledger.add(
+                bonus.points,
+                LedgerEntry.Kind.BONUS,
+                source=PointLot.Source.BONUS,
+                available_at=bonus_available_at(now, bonus.activation_delay_days),
+                expires_at=bonus_expiry(program, now, bonus.lifetime_days),
+            )
+            entry = ledger.entries[-1]
+        ledger.flush()
+        if bonus.points > 0:
+            credited = Credited(
+                bonus=bonus, entry_id=entry.pk, lot_id=lot.pk if lot is not None else None
+            )
+        if after is not None:
+            after(account, credited)
+        return credited

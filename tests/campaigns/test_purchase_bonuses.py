@@ -86,3 +86,15 @@ def test_a_step_the_refund_falls_below_is_taken_back_whole(partner, now):
     assert bonus.clawed_back_points == 150
     earned_back = refund.clawed_back_points - 150
     assert earned_back == 6  # 104 earned on 5200 ₽; 300/5200 of it
+
+
+def test_an_event_bonus_is_given_once_per_occasion(now):
+    from campaigns.grants import grant
+
+    member = make_member()
+    welcome = make_campaign(kind=Campaign.Kind.WELCOME, effect=Campaign.Effect.FIXED, value=100)
+    first = grant(welcome, member_id=member.pk, occasion="welcome", now=now)
+    again = grant(welcome, member_id=member.pk, occasion="welcome", now=now)
+    assert (first.reason, first.points) == ("given", 100)
+    assert (again.reason, again.points) == ("already", 100)
+    assert member.account.__class__.objects.get(pk=member.pk).available == 100
