@@ -39,6 +39,7 @@ class ProgramAdmin(admin.ModelAdmin):
             {"fields": ("tier_window_months", "tier_downgrade_policy", "tier_grace_days")},
         ),
         (_("Spending and partners"), {"fields": ("redeem_confirmation", "shares_members")}),
+        (_("Campaigns"), {"fields": ("max_bonus_per_check",)}),
         (_("Cashier desk"), {"fields": ("desk_lookups_per_minute",)}),
         (_("Texts"), {"fields": ("rules_text", "rules_text_en", "join_consent_text")}),
     )

@@ -9,7 +9,10 @@ The invariants (DESIGN §2, refined by the ledger issue):
 - `negative`: available, pending and debt are never below zero;
 - `debt_with_points`: a member who owes points holds none (incoming points repay debt first);
 - `lot_range`: 0 <= lot.remaining <= lot.points for every lot;
-- `burnt_lot_holds_points`: a lot that has an expiry entry holds no points.
+- `burnt_lot_holds_points`: a lot that has an expiry entry holds no points;
+- `bonuses`: the bonus entries of an account's purchases add up to the purchases' bonus points
+  and to their bonus rows (what a refund takes back from);
+- `purchases_count`: the account counts every purchase of its member (first-purchase bonuses).
 
 Accounts are read in bounded batches (constant memory). Each batch is read in one
 REPEATABLE READ snapshot, so the audit can run next to live traffic without false alarms.
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 
-from loyalty.models import Account, LedgerEntry, PointLot, Purchase
+from loyalty.models import Account, LedgerEntry, PointLot, Purchase, PurchaseBonus
 from loyalty.services.tiers import NET_PAID
 from loyalty.store.reads import repeatable_read
 
@@ -68,6 +71,28 @@ def _batch_problems(accounts: list[tuple]) -> Iterator[Problem]:
         .annotate(s=Sum(NET_PAID))
         .values_list("member_id", "s")
     )
+    purchases = {
+        row[0]: row[1:]
+        for row in Purchase.objects.filter(member_id__gte=low, member_id__lte=high)
+        .order_by()
+        .values("member_id")
+        .annotate(n=Count("id"), bonus=Sum("bonus_points"))
+        .values_list("member_id", "n", "bonus")
+    }
+    bonus_entries = dict(
+        LedgerEntry.objects.filter(**in_range, kind=LedgerEntry.Kind.BONUS, purchase__isnull=False)
+        .order_by()
+        .values("account_id")
+        .annotate(s=Sum("points"))
+        .values_list("account_id", "s")
+    )
+    bonus_rows = dict(
+        PurchaseBonus.objects.filter(purchase__member_id__gte=low, purchase__member_id__lte=high)
+        .order_by()
+        .values("purchase__member_id")
+        .annotate(s=Sum("points"))
+        .values_list("purchase__member_id", "s")
+    )
     burnt_holding = {}
     for account_id, lot_id in (
         PointLot.objects.filter(**in_range, remaining__gt=0, entries__kind=LedgerEntry.Kind.EXPIRE)
@@ -76,7 +101,7 @@ def _batch_problems(accounts: list[tuple]) -> Iterator[Problem]:
     ):
         burnt_holding.setdefault(account_id, []).append(lot_id)
 
-    for account_id, available, pending, debt, lifetime_spend in accounts:
+    for account_id, available, pending, debt, lifetime_spend, purchases_count in accounts:
         points, pending_change = entries.get(account_id, (0, 0))
         points, pending_change = points or 0, pending_change or 0
         remaining, lot_pending, out_of_range = lots.get(account_id, (0, 0, 0))
@@ -115,6 +140,16 @@ def _batch_problems(accounts: list[tuple]) -> Iterator[Problem]:
                 "lifetime_spend",
                 f"lifetime spend {lifetime_spend} != paid less refunded {spend.get(account_id)}",
             )
+        count, bonus = purchases.get(account_id, (0, 0))
+        entered, rows = bonus_entries.get(account_id) or 0, bonus_rows.get(account_id) or 0
+        if not (bonus or 0) == entered == rows:
+            yield problem(
+                "bonuses",
+                f"purchases' bonus points {bonus or 0}, bonus entries {entered}, "
+                f"bonus rows {rows} (all equal)",
+            )
+        if purchases_count != count:
+            yield problem("purchases_count", f"counts {purchases_count} purchases of {count}")
         if account_id in burnt_holding:
             yield problem(
                 "burnt_lot_holds_points",
@@ -139,9 +174,14 @@ def audit_ledger(*, batch_size: int = DEFAULT_BATCH_SIZE, member_ids=None) -> It
             if after is not None:
                 accounts = accounts.filter(member_id__gt=after)
             batch = list(
-                accounts.values_list("member_id", "available", "pending", "debt", "lifetime_spend")[
-                    :batch_size
-                ]
+                accounts.values_list(
+                    "member_id",
+                    "available",
+                    "pending",
+                    "debt",
+                    "lifetime_spend",
+                    "purchases_count",
+                )[:batch_size]
             )
             if not batch:
                 return

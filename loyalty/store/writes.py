@@ -317,6 +317,7 @@ ACCOUNT_WRITTEN = (
     "debt",
     "lifetime_earned",
     "lifetime_spend",
+    "purchases_count",
     "tier",
     "tier_since",
     "below_tier_since",

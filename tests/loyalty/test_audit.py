@@ -76,3 +76,21 @@ def test_burn_and_activate_commands_take_now_and_print_counts(member, partner, n
 def test_burn_command_refuses_a_bad_date():
     with pytest.raises(CommandError):
         call_command("burn_points", "--now", "yesterday")
+
+
+def test_a_purchase_bonus_out_of_step_with_its_entries_is_reported(member, partner, now):
+    from campaigns.checkout import record_purchase
+    from loyalty.models import Purchase, PurchaseBonus
+    from tests.factories import make_campaign
+
+    make_campaign()
+    purchase = record_purchase(
+        member_id=member.pk, partner=partner, external_id="b1", now=now, amount="1000.00"
+    ).purchase
+    assert_ledger_ok()
+    PurchaseBonus.objects.filter(purchase=purchase).update(points=7)
+    assert _checks(member) == {"bonuses"}
+    PurchaseBonus.objects.filter(purchase=purchase).update(points=purchase.bonus_points)
+    Account.objects.filter(pk=member.pk).update(purchases_count=0)
+    assert _checks(member) == {"purchases_count"}
+    assert Purchase.objects.filter(member=member).count() == 1
