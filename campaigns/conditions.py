@@ -230,14 +230,27 @@ def validate(tree) -> list[str]:
 
 
 # --- evaluation ----------------------------------------------------------------------------------
-def _in_range(number, bounds: dict) -> bool:
-    if "gte" in bounds and number < Decimal(str(bounds["gte"])):
-        return False
-    return not ("lt" in bounds and number >= Decimal(str(bounds["lt"])))
+# A tree is compiled once into a predicate (closures with its numbers, dates and sets parsed):
+# a purchase checks every running campaign, so a leaf must cost next to nothing.
+Predicate = Callable[[Facts], bool]
+
+
+def _bounds(bounds: dict, cast) -> Predicate:
+    low = cast(bounds["gte"]) if "gte" in bounds else None
+    high = cast(bounds["lt"]) if "lt" in bounds else None
+
+    def within(number) -> bool:
+        return (low is None or number >= low) and (high is None or number < high)
+
+    return within
+
+
+def _as_decimal(value) -> Decimal:
+    return Decimal(str(value))
 
 
 def line_matches(line: Line, skus, categories) -> bool:
-    """A line is one of `skus` or of `categories` (either list may be absent)."""
+    """A line is one of `skus` or of `categories` (either may be absent: None)."""
     if skus is None and categories is None:
         return True
     return (skus is not None and line.sku in skus) or (
@@ -245,29 +258,36 @@ def line_matches(line: Line, skus, categories) -> bool:
     )
 
 
-def _lines_hold(value: dict, facts: Facts) -> bool:
-    skus, categories = value.get("skus"), value.get("categories")
-    chosen = [line for line in facts.lines if line_matches(line, skus, categories)]
-    if not chosen:
-        return False
-    quantity = sum((line.quantity for line in chosen), Decimal(0))
-    amount = sum((line.amount for line in chosen), Decimal(0))
-    return quantity >= Decimal(str(value.get("min_quantity", 0))) and amount >= Decimal(
-        str(value.get("min_amount", 0))
-    )
+def _compile_line(value: dict) -> Predicate:
+    skus = frozenset(value["skus"]) if "skus" in value else None
+    categories = frozenset(value["categories"]) if "categories" in value else None
+    min_quantity = Decimal(str(value.get("min_quantity", 0)))
+    min_amount = Decimal(str(value.get("min_amount", 0)))
+
+    def check(facts: Facts) -> bool:
+        quantity = amount = Decimal(0)
+        found = False
+        for line in facts.lines:
+            if line_matches(line, skus, categories):
+                found = True
+                quantity += line.quantity
+                amount += line.amount
+        return found and quantity >= min_quantity and amount >= min_amount
+
+    return check
 
 
-def _time_holds(value: dict, facts: Facts) -> bool:
+def _compile_time(value: dict) -> Predicate:
     start, end = dt.time.fromisoformat(value["from"]), dt.time.fromisoformat(value["to"])
-    now = facts.local.time()
-    return start <= now < end if start < end else (now >= start or now < end)
+    if start < end:
+        return lambda facts: start <= facts.local.time() < end
+    return lambda facts: facts.local.time() >= start or facts.local.time() < end
 
 
-def _date_holds(value: dict, facts: Facts) -> bool:
-    today = facts.local.date()
-    if "from" in value and today < dt.date.fromisoformat(value["from"]):
-        return False
-    return not ("to" in value and today > dt.date.fromisoformat(value["to"]))
+def _compile_date(value: dict) -> Predicate:
+    first = dt.date.fromisoformat(value["from"]) if "from" in value else dt.date.min
+    last = dt.date.fromisoformat(value["to"]) if "to" in value else dt.date.max
+    return lambda facts: first <= facts.local.date() <= last
 
 
 def days_from_birthday(birth_date: dt.date | None, today: dt.date) -> int | None:
@@ -287,43 +307,90 @@ def days_from_birthday(birth_date: dt.date | None, today: dt.date) -> int | None
     return best
 
 
-def _birthday_holds(value: dict, facts: Facts) -> bool:
-    delta = days_from_birthday(facts.birth_date, facts.local.date())
-    if delta is None:
-        return False
-    return -value.get("days_before", 0) <= delta <= value.get("days_after", 0)
+def _compile_birthday(value: dict) -> Predicate:
+    before, after = value.get("days_before", 0), value.get("days_after", 0)
+
+    def check(facts: Facts) -> bool:
+        delta = days_from_birthday(facts.birth_date, facts.local.date())
+        return delta is not None and -before <= delta <= after
+
+    return check
 
 
-_EVAL: dict[str, Callable[[object, Facts], bool]] = {
-    "check_amount": lambda v, f: bool(f.lines) and _in_range(f.total, v),
-    "line": _lines_hold,
-    "categories_count": lambda v, f: _in_range(len({x.category for x in f.lines if x.category}), v),
-    "tier": lambda v, f: f.tier_code in v,
-    "segment": lambda v, f: bool(f.segments.intersection(v)),
-    "member_days": lambda v, f: _in_range(f.member_days, v),
-    "partner": lambda v, f: f.partner_id in v,
-    "store": lambda v, f: f.store_id in v,
-    "channel": lambda v, f: f.channel in v,
-    "weekday": lambda v, f: f.local.isoweekday() in v,
-    "time": _time_holds,
-    "date": _date_holds,
-    "first_purchase": lambda v, f: f.first_purchase,
-    "birthday": _birthday_holds,
+def _compile_amount(value: dict) -> Predicate:
+    within = _bounds(value, _as_decimal)
+    return lambda facts: bool(facts.lines) and within(facts.total)
+
+
+def _compile_categories(value: dict) -> Predicate:
+    within = _bounds(value, int)
+    return lambda facts: within(len({line.category for line in facts.lines if line.category}))
+
+
+def _compile_member_days(value: dict) -> Predicate:
+    within = _bounds(value, int)
+    return lambda facts: within(facts.member_days)
+
+
+def _compile_in(attribute: str) -> Callable[[list], Predicate]:
+    def compile_leaf(value: list) -> Predicate:
+        allowed = frozenset(value)
+        return lambda facts: getattr(facts, attribute) in allowed
+
+    return compile_leaf
+
+
+def _compile_segment(value: list) -> Predicate:
+    wanted = frozenset(value)
+    return lambda facts: not wanted.isdisjoint(facts.segments)
+
+
+def _compile_weekday(value: list) -> Predicate:
+    days = frozenset(value)
+    return lambda facts: facts.local.isoweekday() in days
+
+
+_COMPILERS: dict[str, Callable[[object], Predicate]] = {
+    "check_amount": _compile_amount,
+    "line": _compile_line,
+    "categories_count": _compile_categories,
+    "tier": _compile_in("tier_code"),
+    "segment": _compile_segment,
+    "member_days": _compile_member_days,
+    "partner": _compile_in("partner_id"),
+    "store": _compile_in("store_id"),
+    "channel": _compile_in("channel"),
+    "weekday": _compile_weekday,
+    "time": _compile_time,
+    "date": _compile_date,
+    "first_purchase": lambda _value: lambda facts: facts.first_purchase,
+    "birthday": _compile_birthday,
 }
+
+
+def _always(_facts: Facts) -> bool:
+    return True
+
+
+def compile_tree(tree) -> Predicate:
+    """A (validated) condition tree as a function of the facts."""
+    if not tree:
+        return _always
+    ((key, value),) = tree.items()
+    if key in ("all", "any"):
+        children = tuple(compile_tree(child) for child in value)
+        if key == "all":
+            return lambda facts: all(child(facts) for child in children)
+        return lambda facts: any(child(facts) for child in children)
+    if key == "not":
+        child = compile_tree(value)
+        return lambda facts: not child(facts)
+    return _COMPILERS[key](value)
 
 
 def holds(tree, facts: Facts) -> bool:
     """Whether a (validated) condition tree holds for these facts."""
-    if not tree:
-        return True
-    ((key, value),) = tree.items()
-    if key == "all":
-        return all(holds(child, facts) for child in value)
-    if key == "any":
-        return any(holds(child, facts) for child in value)
-    if key == "not":
-        return not holds(value, facts)
-    return _EVAL[key](value, facts)
+    return compile_tree(tree)(facts)
 
 
 def leaves_of(tree) -> set[str]:
@@ -336,3 +403,32 @@ def leaves_of(tree) -> set[str]:
     if key == "not":
         return leaves_of(value)
     return {key}
+
+
+def may_hold_at(tree, *, partner_id: int, store_ids: frozenset[int]) -> bool:
+    """Whether a tree may hold for some check of this partner (at one of `store_ids`): the
+    partner and store conditions decide, every other condition might go either way."""
+
+    def judge(node) -> bool | None:  # True / False / None: unknown
+        if not node:
+            return True
+        ((key, value),) = node.items()
+        if key in ("all", "any"):
+            verdicts = [judge(child) for child in value]
+            if key == "all":
+                if False in verdicts:
+                    return False
+                return True if all(v is True for v in verdicts) else None
+            if True in verdicts:
+                return True
+            return False if all(v is False for v in verdicts) else None
+        if key == "not":
+            verdict = judge(value)
+            return None if verdict is None else not verdict
+        if key == "partner":
+            return partner_id in value
+        if key == "store":  # the partner's other stores (or a check without one) may not
+            return None if store_ids.intersection(value) else False
+        return None
+
+    return judge(tree) is not False

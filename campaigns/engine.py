@@ -20,11 +20,14 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.utils.translation import gettext as _
 
-from campaigns.conditions import Facts, Line, holds, line_matches
+from campaigns.conditions import Facts, Line, compile_tree, line_matches
 from campaigns.models import Campaign
 
 Kind = Campaign.Kind
 Effect = Campaign.Effect
+_PURCHASE_KINDS = frozenset(str(kind) for kind in Campaign.PURCHASE_KINDS)
+_ACTIVE = str(Campaign.State.ACTIVE)
+_FIRST_PURCHASE = str(Kind.FIRST_PURCHASE)
 
 
 @dataclass(frozen=True)
@@ -104,13 +107,17 @@ def in_holdout(member_id: int, campaign: Campaign) -> bool:
 
 
 def is_open(campaign: Campaign, now: dt.datetime, tier_id: int | None) -> bool:
-    """Running at `now`, or open early for the member's tier."""
-    status = campaign.status_at(now)
-    if status == Campaign.Status.RUNNING:
-        return True
-    if status != Campaign.Status.SCHEDULED or not campaign.early_access_days:
+    """Running at `now` (active, started, not ended), or open early for the member's tier."""
+    if campaign.state != _ACTIVE:
         return False
-    opens = campaign.starts_at - dt.timedelta(days=campaign.early_access_days)
+    ends, starts = campaign.ends_at, campaign.starts_at
+    if ends is not None and ends <= now:
+        return False
+    if starts is None or starts <= now:
+        return True
+    if not campaign.early_access_days:
+        return False
+    opens = starts - dt.timedelta(days=campaign.early_access_days)
     return now >= opens and tier_id in early_tier_ids(campaign)
 
 
@@ -126,10 +133,27 @@ def _floor(value: Decimal) -> int:
     return max(0, int(value.to_integral_value(rounding=ROUND_DOWN)))
 
 
+def plan(campaign: Campaign):
+    """What evaluation needs of a campaign, parsed once: its conditions as a predicate and its
+    line filter as sets (kept on the instance; cache.py's instances live as long as they are
+    unchanged)."""
+    cached = getattr(campaign, "_plan", None)
+    if cached is None:
+        spec = campaign.lines or {}
+        skus, categories = spec.get("skus"), spec.get("categories")
+        cached = (
+            compile_tree(campaign.conditions),
+            frozenset(skus) if skus is not None else None,
+            frozenset(categories) if categories is not None else None,
+            frozenset(spec.get("exclude_skus") or ()),
+            frozenset(spec.get("exclude_categories") or ()),
+        )
+        campaign._plan = cached
+    return cached
+
+
 def _counted_lines(campaign: Campaign, lines) -> list[EarnLine]:
-    spec = campaign.lines or {}
-    skus, categories = spec.get("skus"), spec.get("categories")
-    out_skus, out_categories = spec.get("exclude_skus") or (), spec.get("exclude_categories") or ()
+    _predicate, skus, categories, out_skus, out_categories = plan(campaign)
     return [
         line
         for line in lines
@@ -199,11 +223,12 @@ def evaluate(
     outcome = Outcome()
     taking_part: list[Bonus] = []
     for campaign in campaigns:
-        if campaign.kind not in Campaign.PURCHASE_KINDS or not is_open(campaign, now, tier_id):
+        kind = campaign.kind
+        if kind not in _PURCHASE_KINDS or not is_open(campaign, now, tier_id):
             continue
-        if campaign.kind == Kind.FIRST_PURCHASE and not facts.first_purchase:
+        if kind == _FIRST_PURCHASE and not facts.first_purchase:
             continue
-        if not holds(campaign.conditions, facts):
+        if not plan(campaign)[0](facts):
             continue
         points, keep_from = effect_points(campaign, lines, basis)
         if points <= 0:
