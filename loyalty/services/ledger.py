@@ -261,8 +261,10 @@ class LedgerTransaction:
         self._entry(kind, -points, 0, None, **extra)
 
     # --- writing -------------------------------------------------------------------------
-    def flush(self, *, purchase: Purchase | None = None, lines: Sequence[dict] = ()) -> None:
+    def flush(
+        self, *, purchase: Purchase | None = None, lines: Sequence[dict] = (), bonuses=()
+    ) -> None:
         """Write the moves. An unsaved `purchase` (linked to the entries and lots) is written
         with its `lines`, given as PurchaseLine field values (all but `purchase`; the model's
-        defaults fill the rest): all in one single statement."""
-        writes.write_all(self, purchase, lines)
+        defaults fill the rest), and its unsaved PurchaseBonus rows: all in one statement."""
+        writes.write_all(self, purchase, lines, bonuses)

@@ -330,8 +330,12 @@ def record_purchase(
             account.purchases_count += 1
             upgrade_if_qualified(account, program=program, now=now, unsaved_purchase=purchase)
             purchase.available_after, purchase.pending_after = account.available, account.pending
-            ledger.flush(purchase=purchase, lines=purchase_lines)
-            credited = _record_bonuses(purchase, handed) if handed else []
+            bonus_rows = _bonus_rows(purchase, handed) if handed else ()
+            ledger.flush(purchase=purchase, lines=purchase_lines, bonuses=bonus_rows)
+            credited = [
+                Credited(bonus=bonus, entry_id=entry.pk, lot_id=lot.pk if lot else None)
+                for bonus, entry, lot in handed or ()
+            ]
             if bonuses is not None:
                 bonuses.recorded(facts, purchase, credited)
             result = PurchaseResult(
@@ -370,20 +374,17 @@ def _credit_bonuses(ledger, bonuses, purchase, program, now) -> list:
     return handed
 
 
-def _record_bonuses(purchase, handed) -> list[Credited]:
-    """The purchase's bonus rows, for refunds (after flush: the entries and lots have ids)."""
-    PurchaseBonus.objects.bulk_create(
-        PurchaseBonus(
+def _bonus_rows(purchase, handed) -> list[PurchaseBonus]:
+    """The purchase's bonus rows (what a refund takes back from), written with it."""
+    return [
+        built(
+            PurchaseBonus,
             purchase=purchase,
             campaign_id=bonus.campaign_id,
             label=bonus.label[:200],
             points=bonus.points,
             keep_from=bonus.keep_from,
-            lot_id=lot.pk if lot is not None else None,
+            lot=lot,
         )
         for bonus, _entry, lot in handed
-    )
-    return [
-        Credited(bonus=bonus, entry_id=entry.pk, lot_id=lot.pk if lot is not None else None)
-        for bonus, entry, lot in handed
     ]

@@ -22,14 +22,17 @@ from django.db.models import DateTimeField
 from psycopg import sql
 
 from config.db import hot_cursor
-from loyalty.models import Account, LedgerEntry, PointLot, Purchase, PurchaseLine
+from loyalty.models import Account, LedgerEntry, PointLot, Purchase, PurchaseBonus, PurchaseLine
 from loyalty.store.names import column, table, text
 
 
 # --- writing a LedgerTransaction -----------------------------------------------------------------
-def write_all(ledger, purchase: Purchase | None, lines: Sequence[dict]) -> None:
+def write_all(
+    ledger, purchase: Purchase | None, lines: Sequence[dict], bonuses: Sequence = ()
+) -> None:
     """Everything in one data-modifying statement (no ORM compilation). `lines` are the
-    purchase's lines as PurchaseLine field values, as LedgerTransaction.flush() takes them."""
+    purchase's lines as PurchaseLine field values, as LedgerTransaction.flush() takes them;
+    `bonuses` its unsaved PurchaseBonus rows (each with its lot, new in this statement)."""
     params: list = []
     if purchase is not None:
         params.append(_encode(_PURCHASE_ROW(purchase)))
@@ -47,11 +50,30 @@ def write_all(ledger, purchase: Purchase | None, lines: Sequence[dict]) -> None:
     entries = ledger.entries
     if entries:
         params.append(_encode(_entry_rows(entries, new_lots, purchase)))
+    if bonuses:
+        if purchase is None:
+            raise ValueError("Purchase bonuses are written with their purchase.")
+        new_index = {id(lot): i for i, lot in enumerate(new_lots, start=1)}
+        params.append(
+            _encode(
+                [
+                    (new_index.get(id(bonus._state.fields_cache.get("lot"))), *_BONUS_ROW(bonus))
+                    for bonus in bonuses
+                ]
+            )
+        )
     account = ledger.account
     account.updated_at = ledger.now
     params.append(_encode((*_ACCOUNT_ROW(account), account.pk)))
     has_purchase = purchase is not None
-    shape = (has_purchase, has_purchase and bool(lines), bool(dirty), bool(new_lots), bool(entries))
+    shape = (
+        has_purchase,
+        has_purchase and bool(lines),
+        bool(dirty),
+        bool(new_lots),
+        bool(entries),
+        bool(bonuses),
+    )
     with hot_cursor() as cursor:
         cursor.execute(_statement(*shape), params)
         purchase_id, lot_pks, entry_pks = cursor.fetchone()
@@ -59,6 +81,8 @@ def write_all(ledger, purchase: Purchase | None, lines: Sequence[dict]) -> None:
     if purchase is not None:
         purchase.pk = purchase_id
         purchase._state.adding, purchase._state.db = False, alias
+    for bonus in bonuses:
+        bonus.purchase_id = purchase_id
     for lot, pk in zip(new_lots, lot_pks or ()):
         lot.pk = pk
         lot._state.adding, lot._state.db = False, alias
@@ -337,8 +361,36 @@ _ACCOUNT_CTE = sql.SQL("a AS (UPDATE {} SET {} FROM {} WHERE {} = {})").format(
 )
 
 
+# A purchase's bonus rows point at their new lots (by position among the new lots, as entries
+# do); they are not read back: nothing refers to them in the same transaction.
+_BONUS_FIELDS = _fields(PurchaseBonus, exclude=("purchase", "lot"))
+_BONUS_ROW = _row(_BONUS_FIELDS)
+
+
+def _bonuses_cte(new_lots: bool) -> sql.Composed:
+    return sql.SQL(
+        "pb AS (INSERT INTO {bonuses} ({purchase}, {lot}, {columns}) "
+        "SELECT (SELECT id FROM p), {new_lot}, {values} FROM {rows} {join}ORDER BY t.ord)"
+    ).format(
+        bonuses=table(PurchaseBonus),
+        purchase=column(PurchaseBonus, "purchase"),
+        lot=column(PurchaseBonus, "lot"),
+        columns=_columns(_BONUS_FIELDS),
+        new_lot=sql.SQL("nl.id" if new_lots else "NULL"),
+        values=_values(_BONUS_FIELDS, 1),
+        rows=_ROWS,
+        join=(
+            sql.SQL("LEFT JOIN nl ON nl.ord = {} ").format(_value(0, "bigint"))
+            if new_lots
+            else sql.SQL("")
+        ),
+    )
+
+
 @functools.cache
-def _statement(purchase: bool, lines: bool, dirty: bool, new_lots: bool, entries: bool) -> str:
+def _statement(
+    purchase: bool, lines: bool, dirty: bool, new_lots: bool, entries: bool, bonuses: bool = False
+) -> str:
     """The statement of one shape; its parameters come in the order of its parts."""
     purchase_id = sql.SQL("(SELECT id FROM p)" if purchase else "NULL")
     ctes = [_PURCHASE_CTE] if purchase else []
@@ -348,6 +400,8 @@ def _statement(purchase: bool, lines: bool, dirty: bool, new_lots: bool, entries
         ctes += [_LOT_IDS_CTE, _new_lots_cte(purchase_id)]
     if entries:
         ctes.append(_entries_cte(purchase_id, new_lots))
+    if bonuses:
+        ctes.append(_bonuses_cte(new_lots))
     ctes.append(_ACCOUNT_CTE)
     select = sql.SQL(", ").join(
         [
