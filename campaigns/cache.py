@@ -11,6 +11,7 @@ import threading
 import time
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
@@ -53,14 +54,20 @@ def live_campaigns() -> list[Campaign]:
         return _state["campaigns"]
 
 
-def invalidate() -> None:
-    """A campaign changed: every process reloads (this one at once)."""
+def _bump() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:
         cache.set(VERSION_KEY, 1, None)
     with _lock:
         _state["campaigns"] = None
+
+
+def invalidate() -> None:
+    """A campaign changed: every process reloads (this one at once). The version is bumped
+    again when the change commits: a process that reloaded in between read the old rows."""
+    _bump()
+    transaction.on_commit(_bump)
 
 
 def clear(*, known_empty: bool = False) -> None:

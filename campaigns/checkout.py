@@ -16,7 +16,7 @@ import datetime as dt
 
 from django.db.models import Count, F, Q
 
-from campaigns import engine
+from campaigns import challenges, engine
 from campaigns.cache import live_campaigns
 from campaigns.conditions import Facts
 from campaigns.models import Award, Campaign
@@ -93,6 +93,14 @@ def _taking_part(outcome: engine.Outcome) -> list[Campaign]:
     ]
 
 
+def _taking_part_with_points(outcome: engine.Outcome) -> list[engine.Bonus]:
+    return list(outcome.applied) + [
+        engine.Bonus(lost.campaign, lost.points)
+        for lost in outcome.lost
+        if lost.reason != engine.Reason.HELD_OUT
+    ]
+
+
 def member_limit_blocks(
     member_id: int, campaigns: list[Campaign], facts: PurchaseFacts
 ) -> dict[int, str]:
@@ -149,11 +157,15 @@ def reserve(campaign: Campaign, points: int, *, use: bool = True) -> bool:
     return Campaign.objects.filter(fits).update(**changes) == 1
 
 
-def settle_limits(facts: PurchaseFacts, blocked: dict[int, str], campaigns=None) -> engine.Outcome:
-    """Evaluate the check and reserve the winners' budgets; a campaign whose budget is spent
-    drops out and the check is evaluated again (another campaign of its group may win)."""
+def settle_limits(
+    facts: PurchaseFacts, blocked: dict[int, str], campaigns=None, outcome=None
+) -> engine.Outcome:
+    """Evaluate the check (unless `outcome` is its evaluation with `blocked`) and reserve the
+    winners' budgets; a campaign whose budget is spent drops out and the check is evaluated
+    again (another campaign of its group may win)."""
     reserved: dict[int, int] = {}
-    outcome = evaluate(facts, blocked, campaigns)
+    if outcome is None:
+        outcome = evaluate(facts, blocked, campaigns)
     for _round in range(MAX_ROUNDS):
         dropped = False
         for bonus in outcome.applied:
@@ -199,7 +211,9 @@ class CampaignBonuses:
             self.outcome = outcome
             return []
         blocked = member_limit_blocks(facts.account.member_id, _taking_part(outcome), facts)
-        self.outcome = outcome = settle_limits(facts, blocked, self.campaigns)
+        self.outcome = outcome = settle_limits(
+            facts, blocked, self.campaigns, outcome=None if blocked else outcome
+        )
         return [
             Bonus(
                 points=bonus.points,
@@ -213,6 +227,17 @@ class CampaignBonuses:
         ]
 
     def recorded(self, facts: PurchaseFacts, purchase: Purchase, credited: list[Credited]):
+        challenges.after_purchase(
+            member_id=facts.account.member_id,
+            purchase_id=purchase.pk,
+            tier_id=facts.account.tier_id,
+            now=facts.now,
+        )
+        if facts.first_purchase and facts.account.member.referred_by_id:
+            from campaigns import events  # events → grants → checkout
+
+            # The referrer's bonus, once this first purchase commits.
+            events.on_first_purchase(facts.account.member_id, purchase.pk, facts.now)
         outcome = self.outcome
         if outcome is None or (not credited and not outcome.held_out):
             return
@@ -244,15 +269,20 @@ class CampaignBonuses:
         outcome = evaluate(facts, campaigns=self.campaigns)
         if outcome.applied or outcome.lost:
             blocked = member_limit_blocks(facts.account.member_id, _taking_part(outcome), facts)
-            blocked.update((c.pk, engine.Reason.BUDGET) for c in _taking_part(outcome) if _spent(c))
+            blocked.update(
+                (bonus.campaign.pk, engine.Reason.BUDGET)
+                for bonus in _taking_part_with_points(outcome)
+                if _spent(bonus.campaign, bonus.points)
+            )
             if blocked:
                 outcome = evaluate(facts, blocked, self.campaigns)
         self.outcome = outcome
         return outcome.points, listing(outcome)
 
 
-def _spent(campaign: Campaign) -> bool:
-    """As far as this process knows (the quote does not lock): the budget or uses are gone."""
+def _spent(campaign: Campaign, points: int) -> bool:
+    """As far as the quote can tell without locking: `points` more do not fit the campaign's
+    budget or its uses are gone."""
     if not has_limits(campaign):
         return False
     fresh = Campaign.objects.filter(pk=campaign.pk).values("spent_points", "uses").first()
@@ -260,7 +290,10 @@ def _spent(campaign: Campaign) -> bool:
         return True
     if campaign.max_uses is not None and fresh["uses"] >= campaign.max_uses:
         return True
-    return campaign.budget_points is not None and fresh["spent_points"] >= campaign.budget_points
+    return (
+        campaign.budget_points is not None
+        and fresh["spent_points"] + points > campaign.budget_points
+    )
 
 
 def listing(outcome: engine.Outcome) -> list[dict]:

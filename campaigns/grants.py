@@ -4,6 +4,7 @@ nothing to a member of its holdout group but a record — all in one transaction
 member's account lock (loyalty.services.bonuses.credit_bonus)."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import IntegrityError
@@ -21,7 +22,7 @@ from loyalty.services.program import get_program, get_tier, program_zone
 class Granted:
     """What a grant did: `award` is None when nothing was recorded, with `reason` saying why
     ("given", "held_out", "already", "closed", "conditions", "budget", "member_limit",
-    "blocked")."""
+    "blocked", "nothing", or the reason a caller's `check` gave)."""
 
     reason: str
     award: Award | None = None
@@ -72,12 +73,15 @@ def grant(
     now: dt.datetime,
     points: int | None = None,
     label: str | None = None,
+    check: Callable[[object], str | None] | None = None,
 ) -> Granted:
     """Give `campaign`'s bonus (its fixed `value`, or `points`) to the member for `occasion`.
 
     Nothing is given when the campaign is not open at `now` for the member's tier, its
     conditions do not hold for the member, the occasion was already rewarded, the member's limit
     or the campaign's budget is reached; a held-out member gets a record of 0 points.
+    `check(account)`, run under the member's account lock, may refuse with a reason of its own
+    (a referrer's cap: counted under the lock, so concurrent grants cannot pass it).
     """
     points = int(campaign.value) if points is None else points
     outcome: dict = {}
@@ -86,7 +90,10 @@ def grant(
         if not is_open_for(campaign, account, now):
             outcome["reason"] = "closed"
             return False
-        if not holds(campaign.conditions, member_facts(account, now)):
+        # A challenge's conditions choose the purchases that count (challenges.py), not members.
+        if campaign.kind != Campaign.Kind.CHALLENGE and not holds(
+            campaign.conditions, member_facts(account, now)
+        ):
             outcome["reason"] = "conditions"
             return False
         existing = Award.objects.filter(
@@ -94,6 +101,10 @@ def grant(
         ).first()
         if existing is not None:
             outcome.update(reason="already", award=existing)
+            return False
+        refused = check(account) if check is not None else None
+        if refused:
+            outcome["reason"] = refused
             return False
         if engine.in_holdout(member_id, campaign):
             outcome.update(
@@ -110,11 +121,11 @@ def grant(
         if _limit_reached(campaign, member_id, now):
             outcome["reason"] = "member_limit"
             return False
+        if points <= 0:  # before the budget: a grant of nothing must not spend a use
+            outcome["reason"] = "nothing"
+            return False
         if has_limits(campaign) and not reserve(campaign, points):
             outcome["reason"] = "budget"
-            return False
-        if points <= 0:
-            outcome["reason"] = "nothing"
             return False
         return True
 

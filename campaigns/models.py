@@ -283,3 +283,66 @@ class Award(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign}: {self.points}"
+
+
+class ChallengeProgress(models.Model):
+    """How far a member is in a challenge ("5 visits in a month"), as of their last purchase:
+    `done` of `target` stamps, and when it was completed (its bonus is then given once). The
+    numbers are always recomputed from the member's purchases (campaigns/challenges.py), so a
+    refund or a missed update is made right by the next one."""
+
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.CASCADE,
+        related_name="challenge_progress",
+    )
+    member = models.ForeignKey(
+        "customers.Member",
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    done = models.PositiveSmallIntegerField(_("stamps collected"), default=0)
+    target = models.PositiveSmallIntegerField(_("stamps needed"), default=0)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("challenge progress")
+        verbose_name_plural = _("challenge progress")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "member"], name="challenge_progress_once_per_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign}: {self.done}/{self.target}"
+
+
+class MemberFingerprint(models.Model):
+    """A keyed digest (HMAC with the site's secret) of a member's phone or canonical e-mail,
+    kept from the day they join, so that the referral rules recognise a person who was already a
+    member — who closed their account, had their data erased and joins again with the same
+    phone or e-mail — without keeping the phone or e-mail itself (campaigns/events.py)."""
+
+    member = models.ForeignKey(
+        "customers.Member",
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    digest = models.CharField(_("digest"), max_length=64, db_index=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("member fingerprint")
+        verbose_name_plural = _("member fingerprints")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "digest"], name="member_fingerprint_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.digest[:8]}…"

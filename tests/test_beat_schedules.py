@@ -16,6 +16,8 @@ EXPECTED = {
     "loyalty.tasks.purge_idempotency_records",
     "loyalty.tasks.purge_login_codes",
     "customers.tasks.erase_closed_members",
+    "campaigns.tasks.give_birthday_bonuses",
+    "campaigns.tasks.give_anniversary_bonuses",
 }
 
 
