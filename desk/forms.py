@@ -1,14 +1,18 @@
 """Desk forms: they parse what the cashier typed; the services decide what is allowed."""
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import InvalidInput
 from customers.login_throttle import ThrottledLoginMixin
 from desk.access import is_desk_user
+from desk.errors import CHECK_FIELDS, show_error
+from loyalty.services.checks import parse_check
 
 MAX_LINES = 20
 
@@ -37,6 +41,8 @@ class LookupForm(forms.Form):
 
 
 class EnrollForm(forms.Form):
+    # The enrolment's Idempotency-Key: a double click shows the member enrolled by the first.
+    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
     phone = forms.CharField(
         label=_("Phone"),
         max_length=32,
@@ -50,20 +56,20 @@ def new_token() -> str:
 
 
 class CheckForm(forms.Form):
-    """The check: a total, or lines (the total is then optional), and the points to redeem."""
+    """The check: a total, or lines (the total is then optional), and the points to redeem.
+
+    The check's own fields are text as the cashier typed it: the one check parser
+    (`loyalty.services.checks.parse_check`, the API's) reads them (`read_check`)."""
 
     token = forms.UUIDField(widget=forms.HiddenInput)
-    total = forms.DecimalField(
+    total = forms.CharField(
         label=_("Check total, ₽"),
         required=False,
-        max_digits=12,
-        decimal_places=2,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-    redeem_points = forms.IntegerField(
+    redeem_points = forms.CharField(
         label=_("Points to redeem"),
         required=False,
-        min_value=0,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     check_number = forms.CharField(
@@ -80,44 +86,31 @@ class CheckForm(forms.Form):
     )
 
 
+LINE_CELLS = ("sku", "name", "quantity", "price")
+
+
 class LineForm(forms.Form):
-    sku = forms.CharField(label=_("SKU"), required=False, max_length=64)
-    name = forms.CharField(label=_("Name"), required=False, max_length=200)
-    quantity = forms.DecimalField(
-        label=_("Qty"),
-        required=False,
-        max_digits=12,
-        decimal_places=3,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    """One row of the check's lines, as typed; a row left blank is no line."""
+
+    sku = forms.CharField(label=_("SKU"), required=False)
+    name = forms.CharField(label=_("Name"), required=False)
+    quantity = forms.CharField(
+        label=_("Qty"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"})
     )
-    price = forms.DecimalField(
-        label=_("Price, ₽"),
-        required=False,
-        max_digits=12,
-        decimal_places=2,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    price = forms.CharField(
+        label=_("Price, ₽"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"})
     )
     no_points = forms.BooleanField(label=_("No points"), required=False)
 
-    def clean(self):
-        data = super().clean()
-        filled = any(data.get(f) not in (None, "") for f in ("sku", "name", "quantity", "price"))
-        if filled and not data.get("sku"):
-            self.add_error("sku", _("Each line needs a SKU."))
-        if filled and data.get("price") is None:
-            self.add_error("price", _("Enter the price."))
-        data["is_filled"] = filled
-        return data
+    @property
+    def is_filled(self) -> bool:
+        return any(self.cleaned_data.get(cell) for cell in LINE_CELLS)
 
     def as_line(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "sku": data["sku"],
-            "name": data["name"],
-            "quantity": data["quantity"] if data["quantity"] is not None else 1,
-            "price": data["price"],
-            "redeemable": not data["no_points"],
-        }
+        """The row as a line of a check body: its filled cells, and whether it earns points."""
+        line = {cell: self.cleaned_data[cell] for cell in LINE_CELLS if self.cleaned_data[cell]}
+        line["redeemable"] = not self.cleaned_data["no_points"]
+        return line
 
 
 LineFormSet = forms.formset_factory(LineForm, extra=4, max_num=MAX_LINES, validate_max=True)
@@ -130,14 +123,36 @@ def check_forms(data=None, *, token: str | None = None):
     return CheckForm(data), LineFormSet(data, prefix="lines")
 
 
-def check_input(form: CheckForm, lines: LineFormSet) -> dict:
-    """The keyword arguments for quote_purchase / record_purchase from valid forms."""
-    filled = [f.as_line() for f in lines.forms if f.cleaned_data.get("is_filled")]
-    return {
-        "lines": filled or None,
-        "amount": form.cleaned_data["total"],
-        "redeem_points": form.cleaned_data["redeem_points"] or 0,
+@dataclass
+class TypedCheck:
+    """The check read from valid forms: `args` for quote_purchase / record_purchase (None when
+    the parser refused it, its errors then on the forms), and the filled rows in the order
+    the services number the lines (`lines.0.price` is the first filled row's price)."""
+
+    args: dict | None
+    rows: list[LineForm]
+
+
+def read_check(form: CheckForm, lines: LineFormSet, *, member_id: int) -> TypedCheck:
+    """Hand what the cashier typed to the API's check parser; its errors go onto the fields."""
+    rows = [row for row in lines.forms if row.is_filled]
+    body: dict = {"member_id": member_id}
+    for name, field in (("amount", "total"), ("redeem_points", "redeem_points")):
+        if form.cleaned_data[field]:
+            body[name] = form.cleaned_data[field]
+    if rows:
+        body["lines"] = [row.as_line() for row in rows]
+    try:
+        data = parse_check(body, purchase=False)
+    except InvalidInput as exc:
+        show_error(form, exc, CHECK_FIELDS, lines=rows)
+        return TypedCheck(None, rows)
+    args = {
+        "lines": data.get("lines") or None,
+        "amount": data.get("amount"),
+        "redeem_points": data.get("redeem_points", 0),
     }
+    return TypedCheck(args, rows)
 
 
 class RefundForm(forms.Form):

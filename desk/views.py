@@ -8,15 +8,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from campaigns import events
+from campaigns.checkout import quote_purchase, record_purchase
 from customers.errors import DomainError, InvalidInput, MemberBlocked
 from customers.models import Member
 from customers.otp import CodeRateLimited
 from customers.phones import mask_phone
 from desk.access import desk_required, member_id_from_ref, member_ref
 from desk.activity import Action, is_over_lookup_limit, log_activity, lookup_limit
-from desk.errors import form_errors_json, show_error
+from desk.errors import CHECK_CODES, CHECK_FIELDS, form_errors_json, show_error
 from desk.forms import (
     CheckSearchForm,
     DeskLoginForm,
@@ -24,8 +27,8 @@ from desk.forms import (
     LookupForm,
     RefundForm,
     check_forms,
-    check_input,
     new_token,
+    read_check,
 )
 from desk.lookup import (
     CARD,
@@ -37,10 +40,16 @@ from desk.lookup import (
     parse_query,
 )
 from desk.presenters import mask_name, member_card, short_entry
-from loyalty.errors import InsufficientPoints, PurchaseExists, RedeemLimitExceeded
+from loyalty.errors import (
+    IdempotencyRefused,
+    InsufficientPoints,
+    PurchaseExists,
+    RedeemLimitExceeded,
+    RequestInProgress,
+)
 from loyalty.models import Purchase, Refund
 from loyalty.selectors import member_balance, staff_store
-from loyalty.services import idempotency, quote_purchase, record_purchase, refund_purchase
+from loyalty.services import idempotency, refund_purchase
 from loyalty.services.enrolment import enroll_member
 from loyalty.services.presence import (
     Confirmation,
@@ -51,15 +60,23 @@ from loyalty.services.presence import (
 )
 from loyalty.services.program import get_program
 
-CHECK_FIELDS = {"amount": "total", "redeem_points": "redeem_points", "external_id": "check_number"}
-CHECK_CODES = {
-    "redeem_limit_exceeded": "redeem_points",
-    "insufficient_points": "redeem_points",
-    "purchase_exists": "check_number",
-    "confirmation_required": "confirmation_code",
-    "confirmation_invalid": "confirmation_code",
-}
 RECENT_PURCHASES = 10
+
+
+REFUND_REFUSED = _lazy(
+    "This form already made a refund with other lines or amount: see the purchase's refunds, "
+    "or start a new refund."
+)
+CHECK_REFUSED = _lazy("This form already recorded another check. Start a new check.")
+ENROL_REFUSED = _lazy("This form already enrolled another phone. Start the enrolment again.")
+
+
+def _key_refused(exc: IdempotencyRefused, reused: str) -> str:
+    """The cashier's words for a form's key refused: sent before with other data (`reused`),
+    or its first submit still running past the wait."""
+    if isinstance(exc, RequestInProgress):
+        return _("This form is still being processed. Wait a few seconds and send it again.")
+    return reused
 
 
 def desk_key(token: str) -> str:
@@ -141,7 +158,7 @@ def lookup(request):
         context["more_matches"] = len(members) > MAX_TAIL_MATCHES
     else:
         phone = query.value if query.kind == PHONE else ""
-        context.update(_enroll_context(EnrollForm(initial={"phone": phone})))
+        context.update(_enroll_context(EnrollForm(initial={"phone": phone, "token": new_token()})))
     return render(request, "desk/lookup.html", context)
 
 
@@ -163,13 +180,38 @@ def enroll(request):
     if limited:
         return limited
     if form.is_valid():
-        try:
+        phone, consent = form.cleaned_data["phone"], form.cleaned_data["consent"]
+
+        def work() -> dict:
             member = enroll_member(
-                phone=form.cleaned_data["phone"],
-                consents={"personal_data": form.cleaned_data["consent"]},
+                phone=phone,
+                consents={"personal_data": consent},
                 channel=Member.Channel.DESK,
                 now=now,
             )
+            events.on_joined(member, now=now)
+            log_activity(
+                request, Action.ENROLL, now=now, query=mask_phone(member.phone), member=member
+            )
+            return {"member_id": member.pk}
+
+        store = staff_store(request.user)
+        token = form.cleaned_data["token"]
+        try:
+            if token is None or store is None:  # an old page, or staff of no partner
+                answer = work()
+            else:
+                answer, _replayed = idempotency.run_once(
+                    partner_id=store.partner_id,
+                    key=desk_key(str(token)),
+                    fingerprint=idempotency.body_fingerprint(
+                        {"enrol": phone.strip(), "consent": consent}
+                    ),
+                    now=now,
+                    work=work,
+                )
+        except IdempotencyRefused as exc:
+            form.add_error(None, _key_refused(exc, ENROL_REFUSED))
         except DomainError as exc:
             show_error(
                 form,
@@ -178,10 +220,7 @@ def enroll(request):
                 {"invalid_phone": "phone", "member_exists": "phone"},
             )
         else:
-            log_activity(
-                request, Action.ENROLL, now=now, query=mask_phone(member.phone), member=member
-            )
-            return redirect("desk:member", ref=member_ref(member.pk, request.user))
+            return redirect("desk:member", ref=member_ref(answer["member_id"], request.user))
     context = {"form": LookupForm(), **_enroll_context(form)}
     return render(request, "desk/lookup.html", context, status=422)
 
@@ -236,9 +275,11 @@ def _quote_json(quote) -> dict:
         "max_redeem_points": quote.max_redeem_points,
         "redeem_points": quote.redeem_points,
         "earn_points": quote.earn_points,
+        "bonus_points": quote.bonus_points,
         "discount": str(quote.discount),
         "to_pay": str(sum((ln.amount for ln in quote.lines), 0) - quote.discount),
-        "campaigns": [str(c) for c in quote.campaigns],
+        # The bonuses this check gets (the desk shows what will be added, not what lost).
+        "campaigns": [f"{c['name']} +{c['points']}" for c in quote.campaigns if c["applied"]],
         "lines": [
             {"sku": ln.sku, "amount": str(ln.amount), "discount": str(ln.discount)}
             for ln in quote.lines
@@ -254,7 +295,16 @@ def quote(request, ref):
     form, lines = check_forms(request.POST)
     if not (form.is_valid() and lines.is_valid()):
         return JsonResponse({"ok": False, "errors": form_errors_json(form, lines)}, status=422)
-    args = check_input(form, lines)
+    check = read_check(form, lines, member_id=member_id)
+    if check.args is None:
+        return JsonResponse({"ok": False, "errors": form_errors_json(form, lines)}, status=422)
+    store = staff_store(request.user)
+    args = {
+        **check.args,
+        "partner": store.partner if store else None,
+        "store": store,
+        "channel": Purchase.Channel.TILL,
+    }
     now = timezone.now()
     try:
         result = quote_purchase(member_id=member_id, now=now, **args)
@@ -265,8 +315,8 @@ def quote(request, ref):
         body = {"ok": False, "errors": form_errors_json(form), **_quote_json(result)}
         return JsonResponse(body, status=422)
     except DomainError as exc:
-        show_error(form, exc, CHECK_FIELDS, CHECK_CODES)
-        return JsonResponse({"ok": False, "errors": form_errors_json(form)}, status=422)
+        show_error(form, exc, CHECK_FIELDS, CHECK_CODES, lines=check.rows)
+        return JsonResponse({"ok": False, "errors": form_errors_json(form, lines)}, status=422)
     return JsonResponse({"ok": True, "errors": {}, **_quote_json(result)})
 
 
@@ -283,10 +333,10 @@ def record_check(request, ref):
     store = staff_store(request.user)
     if store is None:
         form.add_error(None, _("Your account has no store, so it cannot record purchases."))
-    elif valid:
+    elif valid and (typed := read_check(form, lines, member_id=member.pk)).args is not None:
         now = timezone.now()
         token = str(form.cleaned_data["token"])
-        check = check_input(form, lines)
+        check = typed.args
         external_id = form.cleaned_data["check_number"].strip() or f"desk-{token}"
         guard = idempotency.KeyGuard(
             partner_id=store.partner_id,
@@ -308,6 +358,7 @@ def record_check(request, ref):
                 idempotency=guard,
                 now=now,
                 confirmation=_confirmation(request, member.pk, form),
+                channel=Purchase.Channel.TILL,
                 **check,
             )
         except idempotency.Replay:
@@ -319,8 +370,10 @@ def record_check(request, ref):
             if exc.extra.get("idempotency_key") == guard.key:
                 return redirect("desk:receipt", pk=exc.extra["id"])
             show_error(form, exc, CHECK_FIELDS, CHECK_CODES)
+        except IdempotencyRefused as exc:
+            form.add_error(None, _key_refused(exc, CHECK_REFUSED))
         except DomainError as exc:
-            show_error(form, exc, CHECK_FIELDS, CHECK_CODES)
+            show_error(form, exc, CHECK_FIELDS, CHECK_CODES, lines=typed.rows)
         else:
             log_activity(
                 request,
@@ -423,20 +476,36 @@ def refund(request, pk):
         if refund_args is not None:
             now = timezone.now()
             token = str(form.cleaned_data["token"])
-            try:
+            key = desk_key(token)
+
+            def work() -> dict:
                 done = refund_purchase(
                     purchase_id=purchase.pk,
                     partner=purchase.partner,
                     external_id=f"desk-{token}",
-                    idempotency_key=token,
+                    idempotency_key=key,
                     cashier=request.user,
                     now=now,
                     **refund_args,
                 )
+                return {"refund_id": done.pk, "new": done.created_at == now}
+
+            try:
+                answer, replayed = idempotency.run_once(
+                    partner_id=purchase.partner_id,
+                    key=key,
+                    fingerprint=idempotency.body_fingerprint(
+                        {"purchase": purchase.pk, **refund_args}
+                    ),
+                    now=now,
+                    work=work,
+                )
+            except IdempotencyRefused as exc:
+                form.add_error(None, _key_refused(exc, REFUND_REFUSED))
             except DomainError as exc:
                 show_error(form, exc, {"amount": "amount"}, {"refund_exists": None})
             else:
-                if done.created_at == now:  # not a replay of the same form
+                if answer["new"] and not replayed:
                     log_activity(
                         request,
                         Action.REFUND,
@@ -445,7 +514,7 @@ def refund(request, pk):
                         purchase=purchase,
                         query=mask_phone(purchase.member.phone),
                     )
-                return redirect("desk:refund_done", pk=done.pk)
+                return redirect("desk:refund_done", pk=answer["refund_id"])
     return _render_refund(request, purchase, purchase_lines, form, status=422)
 
 

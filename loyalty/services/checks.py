@@ -75,7 +75,7 @@ def build_check(lines: list[dict] | None = None, amount=None) -> list[CheckLine]
         raise _bad("lines", _("Too many lines in one check."))
     result = []
     for i, raw in enumerate(lines):
-        prefix = f"lines[{i}]"
+        prefix = f"lines.{i}"  # the API's `fields` keys: lines.0.price
         if isinstance(raw, CheckLine):
             if raw.amount < 0 or raw.price < 0 or raw.quantity <= 0:
                 raise _bad(prefix, _("The amount must be greater than zero."))
@@ -87,6 +87,8 @@ def build_check(lines: list[dict] | None = None, amount=None) -> list[CheckLine]
         if not sku:
             raise _bad(f"{prefix}.sku", _("Each line needs a SKU."))
         qty = _quantity(raw.get("quantity", 1), f"{prefix}.quantity")
+        if raw.get("price") is None and raw.get("amount") is None:
+            raise _bad(f"{prefix}.price", _("Each line needs a price or an amount."))
         price = _money(raw.get("price", raw.get("amount")), f"{prefix}.price")
         line_amount = raw.get("amount")
         line_amount = (
@@ -387,8 +389,9 @@ def parse_check(data, *, purchase: bool) -> dict:
 
     A member id; lines (each a SKU with optional name, category, quantity, price, amount and
     redeemable flag; at most 500) and/or the check total as money with 2 decimals; points to
-    redeem. A purchase adds its check number (`external_id`), an optional store id, the time
-    it was paid (not before 2000) and the member's proof of presence. Raises InvalidInput with
+    redeem; an optional store id and channel (till, eshop, api). A purchase adds its check
+    number (`external_id`), the time it was paid (not before 2000) and the member's proof of
+    presence. Raises InvalidInput with
     every field's messages, keyed as the API's `fields`; unknown keys are ignored.
     """
     if data is None:
@@ -416,13 +419,25 @@ def parse_check(data, *, purchase: bool) -> dict:
     return result
 
 
+CHANNELS = ("till", "eshop", "api")
+
+
+def _channel(value) -> str:
+    # As DRF's ChoiceField: any value whose text is one of the choices.
+    text = str(value)
+    if text in CHANNELS:
+        return text
+    raise _Invalid(_('"{input}" is not a valid choice.').format(input=value))
+
+
 _QUOTE = (
     ("member_id", _ID, True, False),
     ("amount", _total, False, True),
     ("redeem_points", _REDEEM_POINTS, False, False),
+    ("store_id", _ID, False, True),
+    ("channel", _channel, False, False),
 )
 _PURCHASE = (
     ("external_id", _EXTERNAL_ID, True, False),
-    ("store_id", _ID, False, True),
     ("occurred_at", _moment, False, False),
 )

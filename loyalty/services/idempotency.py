@@ -17,12 +17,18 @@ STALE_AFTER. Two ways to hold a key while its request runs:
   A guard that `wait`s (the desk's) waits for the lock instead, then replays the first answer.
 - `claim()` (enrolment, refunds): the key's record committed before the service runs, so a
   concurrent request with the same key sees it; the answer is stored when the service finishes.
+  `run_once()` is the till's way (the desk's refunds and enrolments): a claim made while the
+  key's lock is held, so a second submit waits for the first and gets its answer.
+
+A till's wait for a key is bounded (KEY_WAIT): past it, the second submit is refused with
+RequestInProgress instead of hanging.
 """
 
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from loyalty.errors import IdempotencyKeyReused, RequestInProgress
 from loyalty.models import IdempotencyRecord
@@ -31,6 +37,8 @@ from loyalty.store.ledger import take_key
 
 STALE_AFTER = dt.timedelta(seconds=60)
 KEEP_FOR = dt.timedelta(hours=24)
+# The longest a till's second submit waits for its first to end (a slow first is refused then).
+KEY_WAIT = dt.timedelta(seconds=10)
 
 
 def request_hash(method: str, path: str, data) -> str:
@@ -113,6 +121,36 @@ def release(claim: Claim) -> None:
     IdempotencyRecord.objects.filter(pk=claim.record_id, response_status__isnull=True).delete()
 
 
+def run_once(
+    *,
+    partner_id: int,
+    key: str,
+    fingerprint: str,
+    now: dt.datetime,
+    work: Callable[[], dict],
+    wait_for: dt.timedelta | None = None,
+) -> tuple[dict, bool]:
+    """Do a till's write at most once per key: `work()` → its answer (JSON-able), stored under
+    the key. Returns (the answer, whether it is the first use's answer replayed).
+
+    A second submit of the same form waits while the first runs (at most `wait_for`, KEY_WAIT
+    by default; then RequestInProgress) and gets its answer; the same key with another request
+    is refused (IdempotencyKeyReused). A failed write (a domain error too) stores nothing: the
+    cashier corrects the form and sends it again with its key.
+    """
+    with records.key_held(partner_id=partner_id, key=key, wait_for=wait_for or KEY_WAIT):
+        found = claim(partner_id=partner_id, key=key, fingerprint=fingerprint, now=now)
+        if found.is_replay:
+            return found.replay_body, True
+        try:
+            body = work()
+        except BaseException:
+            release(found)
+            raise
+        complete(found, status=201, body=body, now=now)
+        return body, False
+
+
 class Replay(Exception):
     """The key was used before with the same request: send its answer again. `body` is None
     when the answer is the work's own rows (a purchase), to be read back by the caller."""
@@ -141,6 +179,8 @@ class KeyGuard:
     # Wait for a request holding the key to end and replay its answer, instead of refusing
     # at once (RequestInProgress): the desk, where a double click must show the first receipt.
     wait: bool = False
+    # ... at most this long (KEY_WAIT by default), then RequestInProgress.
+    wait_for: dt.timedelta = field(default_factory=lambda: KEY_WAIT)
     record_id: int | None = None
     taken_over: bool = False  # a crashed request's record: the work may already be done
 

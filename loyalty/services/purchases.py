@@ -90,6 +90,14 @@ def earn_for(program: Program, rubles_per_point: Decimal, total: Decimal, discou
     return floor_points(base, rubles_per_point), base
 
 
+def _check_store(store, partner) -> None:
+    if store is not None and partner is not None and store.partner_id != partner.pk:
+        raise InvalidCheck(
+            _("The store belongs to another partner."),
+            fields={"store_id": [_("The store belongs to another partner.")]},
+        )
+
+
 def _check_redeem(redeem_points: int, available: int, cap: int) -> None:
     if not isinstance(redeem_points, int) or isinstance(redeem_points, bool) or redeem_points < 0:
         raise InvalidCheck(
@@ -133,6 +141,7 @@ def quote_purchase(
     would get (and what it shows about them goes to `campaigns`).
     """
     check = build_check(lines, amount)
+    _check_store(store, partner)
     program = get_program()
     account, available = _quote_account(member_id, now)
     if not account.member.is_active:
@@ -226,11 +235,7 @@ def record_purchase(
             _("The purchase time is in the future."),
             fields={"occurred_at": [_("The purchase time is in the future.")]},
         )
-    if store is not None and store.partner_id != partner.pk:
-        raise InvalidCheck(
-            _("The store belongs to another partner."),
-            fields={"store_id": [_("The store belongs to another partner.")]},
-        )
+    _check_store(store, partner)
     program = get_program()
     try:
         with transaction.atomic(durable=True):

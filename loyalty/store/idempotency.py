@@ -5,15 +5,21 @@ service runs, its answer stored after, and a refusal stored apart from its rolle
 `loyalty.store.ledger.lock_account_and_lots`.)
 """
 
+import contextlib
 import datetime as dt
 import json
+import logging
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, OperationalError, connection
 from psycopg import sql
 
+from loyalty.errors import RequestInProgress
 from loyalty.models import IdempotencyRecord
+from loyalty.store.ledger import is_lock_timeout, lock_timeout
 from loyalty.store.names import column, columns, table, text
+
+logger = logging.getLogger(__name__)
 
 _RECORDS = table(IdempotencyRecord)
 _CONFLICT = columns(IdempotencyRecord, ["partner", "key"])
@@ -139,3 +145,37 @@ def insert_answered(
     """Insert the key's record with its answer, unless the key has one; whether it was."""
     params = [partner_id, key, fingerprint, created_at, status, _json(body), now]
     return _write("insert_answer", params) is not None
+
+
+# The key's advisory lock held by the session (not the transaction), from before its claim to
+# after its answer is stored: the lock a waiting KeyGuard takes for its transaction. Waiting for
+# it is bounded by a lock_timeout set in the same statement (the lateral reference sets it first).
+_HOLD = text(
+    sql.SQL(
+        "SELECT true FROM (SELECT set_config('lock_timeout', %s, true) AS v) t, "
+        "LATERAL (SELECT pg_advisory_lock(hashtextextended(%s, %s)) WHERE t.v IS NOT NULL) w"
+    )
+)
+_UNHOLD = text(sql.SQL("SELECT pg_advisory_unlock(hashtextextended(%s, %s))"))
+
+
+@contextlib.contextmanager
+def key_held(*, partner_id: int, key: str, wait_for: dt.timedelta):
+    """Hold the key's advisory lock while the block runs, waiting at most `wait_for` for a
+    request that holds it to end; RequestInProgress when it does not end in time."""
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(_HOLD, [lock_timeout(wait_for), key, partner_id])
+        except OperationalError as exc:
+            if is_lock_timeout(exc):
+                raise RequestInProgress() from exc
+            raise
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(_UNHOLD, [key, partner_id])
+        except DatabaseError:
+            # A broken connection has released its session's locks already.
+            logger.warning("Could not unlock idempotency key %r", key, exc_info=True)

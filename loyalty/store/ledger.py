@@ -8,16 +8,18 @@ kept as text (prepared statements are keyed by their text). The write of a Ledge
 is `writes.write_all`.
 """
 
+import contextlib
 import datetime as dt
 import functools
 from collections.abc import Sequence
 from typing import Protocol
 
-from django.db import connection
-from psycopg import sql
+from django.db import DatabaseError, OperationalError, connection
+from psycopg import errors, sql
 
 from config.db import hot_cursor
 from customers.models import Member
+from loyalty.errors import RequestInProgress
 from loyalty.models import (
     Account,
     IdempotencyRecord,
@@ -122,22 +124,48 @@ class KeyToTake(Protocol):
     now: dt.datetime
     status: int
     wait: bool  # wait for a request holding the key to end, instead of being refused
+    wait_for: dt.timedelta  # ... but at most this long, then RequestInProgress
 
 
 # A transaction-level advisory lock on the key (a 64-bit hash of it, seeded with the partner)
 # and the key's record inserted, uncommitted. A second request with the key does not wait for
 # the lock (`got` is false) — unless it `wait`s (the desk: a double click shows the first
 # receipt), then it gets the lock once the first request's transaction ends and finds its
-# record committed (a replay) or gone with a rollback (its own first use).
+# record committed (a replay) or gone with a rollback (its own first use). Its wait is bounded:
+# the statement first sets the transaction's lock_timeout (the rest of the transaction keeps
+# it: its account lock is bounded too), and a timeout is refused as RequestInProgress.
 _RECORD_COLUMNS = columns(
     IdempotencyRecord,
     ["partner", "key", "request_hash", "created_at", "response_status", "completed_at"],
 )
 _KEY_CONFLICT = columns(IdempotencyRecord, ["partner", "key"])
 _TRY_LOCK = sql.SQL("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, %s)) AS got")
+# (The lateral reference makes the timeout be set before the lock is waited for.)
 _WAIT_LOCK = sql.SQL(
-    "SELECT true AS got FROM (SELECT pg_advisory_xact_lock(hashtextextended(%s, %s))) w"
+    "SELECT true AS got FROM (SELECT set_config('lock_timeout', %s, true) AS v) t, "
+    "LATERAL (SELECT pg_advisory_xact_lock(hashtextextended(%s, %s)) WHERE t.v IS NOT NULL) w"
 )
+
+
+def lock_timeout(wait_for: dt.timedelta) -> str:
+    """`wait_for` as a value of PostgreSQL's lock_timeout (whole milliseconds, at least 1)."""
+    return f"{max(1, int(wait_for.total_seconds() * 1000))}ms"
+
+
+def is_lock_timeout(exc: DatabaseError) -> bool:
+    """Whether the statement failed because it waited for a lock longer than lock_timeout."""
+    return isinstance(exc.__cause__, errors.LockNotAvailable)
+
+
+@contextlib.contextmanager
+def _bounded(key: KeyToTake | None):
+    """A waiting key's lock timeout as RequestInProgress: another request still holds it."""
+    try:
+        yield
+    except OperationalError as exc:
+        if key is not None and key.wait and is_lock_timeout(exc):
+            raise RequestInProgress() from exc
+        raise
 
 
 @functools.cache
@@ -171,6 +199,7 @@ def _waits(key: KeyToTake | None) -> bool:
 
 def _key_params(key: KeyToTake) -> list:
     return [
+        *([lock_timeout(key.wait_for)] if key.wait else []),
         key.key,
         key.partner_id,
         key.partner_id,
@@ -185,7 +214,7 @@ def _key_params(key: KeyToTake) -> list:
 def take_key(key: KeyToTake) -> tuple[bool, int | None]:
     """Take the key for the current transaction on its own: (whether its advisory lock was
     got, the id of its new record — None when a record of the key exists already)."""
-    with hot_cursor() as cursor:
+    with _bounded(key), hot_cursor() as cursor:
         cursor.execute(_take_key_sql(key.wait), _key_params(key))
         return cursor.fetchone()
 
@@ -252,7 +281,7 @@ def lock_account_and_lots(
     params += [member_id, member_id, member_id]
     if due:
         params += [due_at, due_at]
-    with hot_cursor() as cursor:
+    with _bounded(key), hot_cursor() as cursor:
         cursor.execute(_lock_and_lots_sql(key is not None, due, _waits(key)), params)
         rows = cursor.fetchall()
     first = rows[0]

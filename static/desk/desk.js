@@ -54,6 +54,7 @@
     var has = data && data.max_redeem_points !== undefined;
     set("quote-max", has ? points.format(data.max_redeem_points) : "—");
     set("quote-earn", has && data.ok ? points.format(data.earn_points) : "—");
+    set("quote-bonus", has && data.ok ? points.format(data.bonus_points) : "—");
     set("quote-discount", has && data.ok ? money.format(Number(data.discount)) : "—");
     set("quote-to-pay", has && data.ok ? money.format(Number(data.to_pay)) : "—");
     var campaigns = document.getElementById("quote-campaigns");

@@ -63,10 +63,10 @@ def test_a_quote_over_the_cap_says_so_and_still_shows_the_cap(desk, rich_member,
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"total": "abc"}, "total", "Enter a number."),
+        ({"total": "abc"}, "total", "A valid number is required."),
         ({"total": "0"}, "total", "The amount must be greater than zero."),
         ({"total": "-5"}, "total", "The amount must be greater than zero."),
-        ({"total": "100", "redeem_points": "ten"}, "redeem_points", "Enter a whole number."),
+        ({"total": "100", "redeem_points": "ten"}, "redeem_points", "A valid integer is required."),
         ({"total": "100", "redeem_points": "-1"}, "redeem_points", "greater than or equal to 0"),
         ({}, "total", "Give the check lines or its total amount."),
     ],
@@ -142,8 +142,8 @@ def test_lines_get_their_share_of_the_discount(desk, rich_member, member_url):
         ({"total": "100000", "redeem_points": "5001"}, "The member does not have that many points"),
         ({"total": "0"}, "The amount must be greater than zero."),
         ({"total": "-100"}, "The amount must be greater than zero."),
-        ({"total": "сто"}, "Enter a number."),
-        ({"total": "100", "redeem_points": "1.5"}, "Enter a whole number."),
+        ({"total": "сто"}, "A valid number is required."),
+        ({"total": "100", "redeem_points": "1.5"}, "A valid integer is required."),
         ({"total": "100.005"}, "Ensure that there are no more than 2 decimal places."),
     ],
 )
@@ -157,12 +157,25 @@ def test_bad_checks_are_form_errors_and_record_nothing(
     assert not DeskActivity.objects.filter(action="purchase").exists()
 
 
+def cell_error(cell: str, message: str) -> str:
+    """The error shown right under a cell of the lines table (`lines-0-sku`)."""
+    return f'id="id_{cell}-error">{message}</p>'
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (with_lines(("", "1", "100")), "Line 1: Each line needs a SKU."),
-        (with_lines(("MILK", "1", "")), "Line 1: Enter the price."),
-        (with_lines(("MILK", "0", "100")), "Line 1: The quantity must be positive"),
+        (with_lines(("", "1", "100")), cell_error("lines-0-sku", "This field is required.")),
+        (
+            with_lines(("MILK", "1", "")),
+            cell_error("lines-0-price", "Each line needs a price or an amount."),
+        ),
+        (
+            with_lines(("MILK", "0", "100")),
+            cell_error(
+                "lines-0-quantity", "The quantity must be positive, with at most 3 decimals."
+            ),
+        ),
         (
             with_lines(("MILK", "2", "100"), total="500"),
             "The lines do not add up to the check total.",
@@ -174,6 +187,45 @@ def test_bad_lines_are_form_errors_and_record_nothing(desk, rich_member, member_
     assert response.status_code == 422
     assert message in response.content.decode()
     assert nothing_recorded()
+
+
+def test_a_lines_error_is_shown_under_its_own_cell_past_blank_rows(desk, rich_member, member_url):
+    """The parser numbers only the filled rows; its `lines.0.quantity` is the second row here."""
+    data = with_lines(("", "", ""), ("MILK", "two", "100"), ("", "", ""), ("BREAD", "1", "x"))
+    page = desk.post(member_url(rich_member, "check/"), data).content.decode()
+    assert cell_error("lines-1-quantity", "A valid number is required.") in page
+    assert cell_error("lines-3-price", "A valid number is required.") in page
+    assert 'name="lines-1-quantity" inputmode="decimal" autocomplete="off" value="two"' in page
+    quote = desk.post(member_url(rich_member, "quote/"), data).json()
+    assert quote["errors"]["lines"] == [
+        "Line 2, Qty: A valid number is required.",
+        "Line 4, Price, ₽: A valid number is required.",
+    ]
+    assert nothing_recorded()
+
+
+def test_a_line_with_a_name_but_no_sku_is_refused_and_blank_rows_are_ignored(
+    desk, rich_member, member_url
+):
+    named = with_lines(("", "1", "100"))
+    named["lines-0-name"] = "Milk"
+    refused = desk.post(member_url(rich_member, "check/"), named)
+    assert cell_error("lines-0-sku", "This field is required.") in refused.content.decode()
+    blank_rows = with_lines(("", "", ""), ("MILK", "", "100"), ("", "", ""))
+    assert desk.post(member_url(rich_member, "check/"), blank_rows).status_code == 302
+    assert [(ln.sku, ln.quantity) for ln in Purchase.objects.get().lines.all()] == [
+        ("MILK", Decimal("1.000"))
+    ]
+
+
+def test_the_desk_words_the_parsers_errors_in_russian(desk, rich_member, member_url):
+    data = with_lines(("MILK", "1", "сто"), total="abc", redeem_points="-1")
+    quote = desk.post(member_url(rich_member, "quote/"), data, HTTP_ACCEPT_LANGUAGE="ru").json()
+    assert quote["errors"] == {
+        "total": ["Требуется численное значение."],
+        "redeem_points": ["Убедитесь, что это значение больше либо равно 0."],
+        "lines": ["Позиция 1, Цена, ₽: Требуется численное значение."],
+    }
 
 
 def test_a_member_blocked_after_the_lookup_cannot_buy_with_points(desk, rich_member, member_url):
