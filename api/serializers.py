@@ -17,7 +17,7 @@ from customers.phones import mask_phone
 from loyalty.models import Purchase, Refund
 from loyalty.money import CENT
 from loyalty.selectors import MemberSummary
-from loyalty.services.checks import EARLIEST, MAX_ID, MAX_LINES, MAX_REDEEM_POINTS
+from loyalty.services.checks import CHANNELS, EARLIEST, MAX_ID, MAX_LINES, MAX_REDEEM_POINTS
 
 
 def money(value: Decimal | None) -> str | None:
@@ -94,6 +94,14 @@ class CheckIn(serializers.Serializer):
     redeem_points = serializers.IntegerField(
         min_value=0, max_value=MAX_REDEEM_POINTS, required=False
     )
+    store_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID
+    )
+    channel = serializers.ChoiceField(
+        choices=CHANNELS,
+        required=False,
+        help_text=_("Where the check is paid: till, eshop or api (default), for campaigns."),
+    )
 
 
 class QuoteIn(CheckIn):
@@ -114,9 +122,6 @@ class ConfirmationIn(serializers.Serializer):
 
 class PurchaseIn(CheckIn):
     external_id = serializers.CharField(max_length=100, help_text=_("The check number."))
-    store_id = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=MAX_ID
-    )
     occurred_at = serializers.DateTimeField(
         required=False, help_text=_("When the check was paid; default now.")
     )
@@ -489,3 +494,41 @@ class RefundOut(serializers.Serializer):
     shortfall_amount = _money_out(help_text=_("₽ to keep from the cash refund (withhold policy)."))
     created_at = serializers.DateTimeField()
     balance = BalanceOut()
+
+
+class CampaignOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(help_text=_("For members, in Russian."))
+    description_en = serializers.CharField(help_text=_("For members, in English (may be empty)."))
+    kind = serializers.CharField()
+    status = serializers.ChoiceField(choices=["running", "scheduled"])
+    starts_at = serializers.DateTimeField(allow_null=True)
+    ends_at = serializers.DateTimeField(allow_null=True)
+    effect = serializers.CharField()
+    value = _money_out()
+    per_amount = _money_out(allow_null=True)
+    steps = serializers.ListField(child=serializers.DictField())
+    stacking_group = serializers.CharField()
+    exclusive = serializers.BooleanField()
+
+
+def campaign_body(campaign, now) -> dict:
+    return {
+        "id": campaign.pk,
+        "code": campaign.code,
+        "name": campaign.name,
+        "description": campaign.description,
+        "description_en": campaign.description_en,
+        "kind": campaign.kind,
+        "status": campaign.status_at(now),
+        "starts_at": when(campaign.starts_at),
+        "ends_at": when(campaign.ends_at),
+        "effect": campaign.effect,
+        "value": money(campaign.value),
+        "per_amount": money(campaign.per_amount),
+        "steps": list(campaign.steps),
+        "stacking_group": campaign.stacking_group,
+        "exclusive": campaign.exclusive,
+    }

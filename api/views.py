@@ -23,7 +23,9 @@ from api import schema as doc
 from api import serializers as s
 from api.errors import domain_error_body
 from api.idempotency import key_from_request
+from campaigns import events
 from campaigns.checkout import applied_listing, quote_purchase, record_purchase
+from campaigns.selectors import partner_campaigns
 from customers.errors import DomainError, InvalidPhone, MemberNotFound
 from customers.models import Member
 from customers.phones import normalize_phone
@@ -209,6 +211,7 @@ class MemberCreateView(PartnerView):
                 birth_date=data.get("birth_date"),
                 referral_code=data.get("referral_code") or None,
             )
+            events.on_joined(member, now=now, referral_code=data.get("referral_code") or "")
             return 201, s.member_body(member_summary(member_id=member.pk, now=now))
 
         return idempotent(request, work, required=False)
@@ -415,6 +418,8 @@ class QuoteView(PartnerView):
         quote = quote_purchase(
             member_id=data["member_id"],
             partner=request.user,
+            store=_store(data.get("store_id")),
+            channel=data.get("channel", Purchase.Channel.API),
             now=timezone.now(),
             lines=check_lines(data),
             amount=data.get("amount"),
@@ -516,6 +521,7 @@ class PurchaseCreateView(PartnerView):
                     amount=data.get("amount"),
                     redeem_points=data.get("redeem_points", 0),
                     store=_store(data.get("store_id")),
+                    channel=data.get("channel", Purchase.Channel.API),
                     occurred_at=data.get("occurred_at"),
                     idempotency_key=guard.key,
                     idempotency=guard,
@@ -615,3 +621,16 @@ class RefundCreateView(PartnerView):
             return 201, s.refund_body(refund, *balance_of(refund.purchase.member_id))
 
         return idempotent(request, work)
+
+
+class CampaignListView(PartnerView):
+    @extend_schema(
+        operation_id="campaigns_list",
+        summary="The campaigns running (or scheduled) for your stores",
+        description="Campaigns whose conditions do not rule out your partner or stores; the "
+        "quote and the purchase answers say which of them applied to a check.",
+        responses={200: s.CampaignOut(many=True)},
+    )
+    def get(self, request):
+        now = timezone.now()
+        return Response([s.campaign_body(c, now) for c in partner_campaigns(request.user.pk, now)])

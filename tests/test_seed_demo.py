@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from cabinet.models import FaqEntry
+from campaigns.models import Award, Campaign
 from config.management.commands.seed_demo import DEMO_MEMBER_PHONE
 from customers.models import Consent, Member, User
 from loyalty.models import (
@@ -23,7 +24,20 @@ from loyalty.models import (
 )
 from loyalty.selectors import staff_store
 
-COUNTED = [Member, Consent, Account, Purchase, Refund, LedgerEntry, PointLot, Partner, Store, Tier]
+COUNTED = [
+    Member,
+    Consent,
+    Account,
+    Purchase,
+    Refund,
+    LedgerEntry,
+    PointLot,
+    Partner,
+    Store,
+    Tier,
+    Campaign,
+    Award,
+]
 
 
 def _counts():
@@ -73,6 +87,29 @@ def test_seed_demo_twice_loads_once(db, tmp_path):
         "pk"
     )
     assert FaqEntry.objects.count() >= 3
+
+
+@pytest.mark.slow
+def test_the_demo_runs_campaigns_of_each_kind_and_its_purchases_get_their_bonuses(db, tmp_path):
+    call_command("seed_demo", members=20, api_key_file=str(tmp_path / "k"), stdout=io.StringIO())
+
+    kinds = set(Campaign.objects.values_list("kind", flat=True))
+    assert kinds >= {"promo", "steps", "welcome", "birthday", "referral", "challenge"}
+    assert not Campaign.objects.exclude(state=Campaign.State.ACTIVE).exists()
+    # Checks got the campaigns' bonuses, each its own ledger entry linked to an award.
+    with_bonus = Purchase.objects.filter(bonus_points__gt=0)
+    assert with_bonus.count() >= 5
+    assert LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.BONUS, purchase__isnull=False
+    ).count() == (Award.objects.filter(purchase__isnull=False, held_out=False).count())
+    applied = set(
+        Award.objects.filter(purchase__isnull=False, points__gt=0).values_list(
+            "campaign__code", flat=True
+        )
+    )
+    assert {"x2-saturday", "dairy-10-per-100"} <= applied
+    # Every member joined with the welcome bonus.
+    assert Award.objects.filter(campaign__code="welcome", points=100).count() == 20
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from cabinet.forms import CodeForm, JoinForm, LoginForm
 from cabinet.member_auth import get_member, login_member, logout_member
 from cabinet.views.common import add_domain_error, client_ip, render_page
+from campaigns import events
 from customers.errors import DomainError, InvalidPhone, MemberExists
 from customers.models import Consent, Member
 from customers.otp import (
@@ -140,6 +141,7 @@ def _finish_join(request, pending: dict, target: str):
         return member_for_target(target), None
     except DomainError as exc:
         return None, exc
+    events.on_joined(member, now=member.created_at, referral_code=join["referral_code"] or "")
     messages.success(request, _("Welcome to the program! Your card is ready below."))
     return member, None
 

@@ -1,7 +1,11 @@
 """Home (balance, expiry, tier, card) and the read-only pages: offers, rules, FAQ."""
 
+from urllib.parse import urlencode
+
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -9,6 +13,7 @@ from cabinet.member_auth import member_required
 from cabinet.models import FaqEntry
 from cabinet.templatetags.cabinet_card import live_qr_svg
 from cabinet.views.common import render_page
+from campaigns.offers import member_offers
 from loyalty.selectors import expiring_points, member_balance, tier_changes, tier_progress
 from loyalty.services.program import get_program
 
@@ -42,8 +47,11 @@ def card_qr(request):
 
 @member_required
 def offers(request):
-    # Campaigns are not built yet: the page says so honestly instead of showing stand-ins.
-    return render_page(request, "cabinet/offers.html", {"offers": []})
+    offers = member_offers(member=request.member, now=timezone.now(), language=get_language())
+    join_url = request.build_absolute_uri(
+        f"{reverse('cabinet:join')}?{urlencode({'ref': request.member.referral_code})}"
+    )
+    return render_page(request, "cabinet/offers.html", {"offers": offers, "join_url": join_url})
 
 
 def rules(request):

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cabinet.forms import EraseForm, ImportantDateForm, NotificationForm, ProfileForm
 from cabinet.member_auth import logout_member, member_required
 from cabinet.views.common import add_domain_error, render_page
+from campaigns import events
 from customers.errors import DomainError
 from customers.models import Consent, DataRequest
 from customers.notifications import (
@@ -60,10 +61,11 @@ def profile(request):
     form = ProfileForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        now = timezone.now()
         try:
             update_profile(
                 member=request.member,
-                now=timezone.now(),
+                now=now,
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
@@ -72,6 +74,7 @@ def profile(request):
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
+            events.on_profile_saved(request.member, now=now)
             messages.success(request, _("Your profile is saved."))
             return redirect("cabinet:profile")
     return _profile_page(request, profile_form=form, status=400)

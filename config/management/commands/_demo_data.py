@@ -135,6 +135,111 @@ FAQ = [
     ),
 ]
 
+# The campaigns the demo runs (a campaigns file's entries: docs/CAMPAIGNS.md); the purchase ones
+# apply to the demo's checks, the event ones on joining, birthdays, referrals and challenges.
+DAIRY = "молочные продукты"
+CAMPAIGNS = [
+    {
+        "code": "x2-saturday",
+        "name": "×2 баллов по субботам",
+        "description": "По субботам баллы за покупки удваиваются.",
+        "description_en": "Double points on Saturdays.",
+        "kind": "promo",
+        "state": "active",
+        "conditions": {"weekday": [6]},
+        "effect": "multiplier",
+        "value": "2",
+        "stacking_group": "rate",
+    },
+    {
+        "code": "plus20-from-2000",
+        "name": "+20 % баллов за чек от 2 000 ₽",
+        "description": "Чек от 2 000 ₽ — на 20 % больше баллов.",
+        "description_en": "20 % more points on checks from 2,000 ₽.",
+        "kind": "promo",
+        "state": "active",
+        "conditions": {"check_amount": {"gte": "2000"}},
+        "effect": "percent",
+        "value": "20",
+        "stacking_group": "rate",
+        "holdout_percent": 10,
+    },
+    {
+        "code": "dairy-10-per-100",
+        "name": "10 баллов за каждые 100 ₽ на молочные продукты",
+        "description": "Молоко, сыр и йогурты — 10 баллов за каждые 100 ₽.",
+        "description_en": "Milk, cheese and yoghurt: 10 points per 100 ₽.",
+        "kind": "promo",
+        "state": "active",
+        "lines": {"categories": [DAIRY]},
+        "effect": "per_amount",
+        "value": "10",
+        "per_amount": "100",
+        "stacking_group": "dairy",
+        "bonus_lifetime_days": 30,
+    },
+    {
+        "code": "bigger-checks",
+        "name": "Больше чек — больше баллов",
+        "description": "От 3 000 ₽ — +50 баллов, от 5 000 ₽ — +150 баллов.",
+        "description_en": "From 3,000 ₽: +50 points; from 5,000 ₽: +150 points.",
+        "kind": "steps",
+        "state": "active",
+        "steps": [{"from": "3000", "points": 50}, {"from": "5000", "points": 150}],
+        "stacking_group": "steps",
+    },
+    {
+        "code": "welcome",
+        "name": "Приветственные баллы",
+        "description": "100 баллов за вступление в программу; действуют 30 дней.",
+        "description_en": "100 points for joining; they last 30 days.",
+        "kind": "welcome",
+        "state": "active",
+        "effect": "fixed",
+        "value": "100",
+        "bonus_lifetime_days": 30,
+    },
+    {
+        "code": "birthday",
+        "name": "С днём рождения!",
+        "description": "300 баллов за 3 дня до дня рождения и неделю после; действуют 14 дней.",
+        "description_en": "300 points from 3 days before your birthday to a week after.",
+        "kind": "birthday",
+        "state": "active",
+        "effect": "fixed",
+        "value": "300",
+        "params": {"days_before": 3, "days_after": 7},
+        "bonus_lifetime_days": 14,
+    },
+    {
+        "code": "referral",
+        "name": "Приведи друга",
+        "description": "Другу — 200 баллов при вступлении, вам — 300 после его первой покупки.",
+        "description_en": "Your friend gets 200 points on joining, you 300 after their first "
+        "purchase.",
+        "kind": "referral",
+        "state": "active",
+        "effect": "fixed",
+        "value": "200",
+        "params": {"referrer_points": 300, "max_per_referrer": 10},
+    },
+    {
+        "code": "five-visits-30-days",
+        "name": "5 покупок за 30 дней",
+        "description": "Сделайте 5 покупок за 30 дней и получите 250 баллов.",
+        "description_en": "Make 5 purchases within 30 days and get 250 points.",
+        "kind": "challenge",
+        "state": "active",
+        "effect": "fixed",
+        "value": "250",
+        "params": {"goal": "visits", "count": 5, "window_days": 30},
+    },
+]
+# Campaigns that started this many days before the demo's today (the others run all along): a
+# challenge counts the member's purchases again after each one, so over the whole history it
+# would slow the demo's loading several times over.
+STARTED_DAYS_AGO = {"five-visits-30-days": 30}
+
 
 def translit(text: str) -> str:
     return "".join(TRANSLIT.get(ch, ch) for ch in text.lower())
