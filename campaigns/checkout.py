@@ -226,6 +226,36 @@ class CampaignBonuses:
             for bonus in outcome.applied
         ]
 
+    def companions(self, facts: PurchaseFacts, purchase: Purchase, handed: list) -> list[Award]:
+        """The awards of this check (and the held-out records), written in the purchase's own
+        statement; each award points at its bonus's lot."""
+        outcome = self.outcome
+        if outcome is None or (not handed and not outcome.held_out):
+            return []
+        member_id = facts.account.member_id
+        awards = [
+            Award(
+                campaign_id=bonus.campaign_id,
+                member_id=member_id,
+                purchase=purchase,
+                points=bonus.points,
+                lot=lot,
+                created_at=facts.occurred_at,
+            )
+            for bonus, _entry, lot in handed
+        ]
+        awards += [
+            Award(
+                campaign_id=campaign.pk,
+                member_id=member_id,
+                purchase=purchase,
+                held_out=True,
+                created_at=facts.occurred_at,
+            )
+            for campaign in outcome.held_out
+        ]
+        return awards
+
     def recorded(self, facts: PurchaseFacts, purchase: Purchase, credited: list[Credited]):
         challenges.after_purchase(
             member_id=facts.account.member_id,
@@ -238,32 +268,6 @@ class CampaignBonuses:
 
             # The referrer's bonus, once this first purchase commits.
             events.on_first_purchase(facts.account.member_id, purchase.pk, facts.now)
-        outcome = self.outcome
-        if outcome is None or (not credited and not outcome.held_out):
-            return
-        member_id = facts.account.member_id
-        awards = [
-            Award(
-                campaign_id=item.bonus.campaign_id,
-                member_id=member_id,
-                purchase=purchase,
-                points=item.bonus.points,
-                entry_id=item.entry_id,
-                created_at=facts.occurred_at,
-            )
-            for item in credited
-        ]
-        awards += [
-            Award(
-                campaign=campaign,
-                member_id=member_id,
-                purchase=purchase,
-                held_out=True,
-                created_at=facts.occurred_at,
-            )
-            for campaign in outcome.held_out
-        ]
-        Award.objects.bulk_create(awards)
 
     def preview(self, facts: PurchaseFacts) -> tuple[int, list[dict]]:
         outcome = evaluate(facts, campaigns=self.campaigns)

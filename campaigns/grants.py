@@ -140,6 +140,7 @@ def grant(
                 occasion=occasion,
                 points=credited.bonus.points,
                 entry_id=credited.entry_id,
+                lot_id=credited.lot_id,
                 created_at=now,
             ),
         )

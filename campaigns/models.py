@@ -263,6 +263,9 @@ class Award(models.Model):
     entry = models.ForeignKey(
         "loyalty.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    lot = models.ForeignKey(
+        "loyalty.PointLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("given at"))
 
     class Meta:

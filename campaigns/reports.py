@@ -80,9 +80,7 @@ def campaign_report(*, campaign: Campaign, now: dt.datetime) -> CampaignReport:
     held_out = set(awards.filter(held_out=True).values_list("member_id", flat=True).distinct())
     held_out -= participants  # a member who got points counts as a participant
     points_issued = given.aggregate(points=Coalesce(Sum("points"), 0))["points"]
-    lot_ids = LedgerEntry.objects.filter(
-        pk__in=given.exclude(entry__isnull=True).values("entry_id"), lot__isnull=False
-    ).values("lot_id")
+    lot_ids = given.exclude(lot__isnull=True).values("lot_id")
     revenue_in = revenue_of(participants, start=start, end=end)
     revenue_out = revenue_of(held_out, start=start, end=end)
     per_in = _money(revenue_in / len(participants)) if participants else None

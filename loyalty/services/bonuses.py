@@ -67,6 +67,11 @@ class BonusPolicy(Protocol):
     def bonuses(self, facts: PurchaseFacts) -> list[Bonus]:
         """The bonuses of the check being recorded (may reserve budgets: same transaction)."""
 
+    def companions(self, facts: PurchaseFacts, purchase: Purchase, handed: list) -> list:
+        """Unsaved rows of the policy's own to write with the purchase, in its one statement:
+        they may point at the unsaved `purchase` and at the new lot of a bonus. `handed`: the
+        credited bonuses as (Bonus, its LedgerEntry, its PointLot or None), unsaved."""
+
     def recorded(self, facts: PurchaseFacts, purchase: Purchase, credited: list[Credited]) -> None:
         """The purchase and its bonuses are written (same transaction, not yet committed)."""
 

@@ -262,9 +262,11 @@ class LedgerTransaction:
 
     # --- writing -------------------------------------------------------------------------
     def flush(
-        self, *, purchase: Purchase | None = None, lines: Sequence[dict] = (), bonuses=()
+        self, *, purchase: Purchase | None = None, lines: Sequence[dict] = (), companions=()
     ) -> None:
         """Write the moves. An unsaved `purchase` (linked to the entries and lots) is written
         with its `lines`, given as PurchaseLine field values (all but `purchase`; the model's
-        defaults fill the rest), and its unsaved PurchaseBonus rows: all in one statement."""
-        writes.write_all(self, purchase, lines, bonuses)
+        defaults fill the rest), and `companions`: unsaved rows of other models that point at
+        the purchase or at one of the new lots (its bonus rows, the campaigns' awards) — all in
+        one statement."""
+        writes.write_all(self, purchase, lines, companions)

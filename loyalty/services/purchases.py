@@ -335,8 +335,10 @@ def record_purchase(
             account.purchases_count += 1
             upgrade_if_qualified(account, program=program, now=now, unsaved_purchase=purchase)
             purchase.available_after, purchase.pending_after = account.available, account.pending
-            bonus_rows = _bonus_rows(purchase, handed) if handed else ()
-            ledger.flush(purchase=purchase, lines=purchase_lines, bonuses=bonus_rows)
+            companions = _bonus_rows(purchase, handed) if handed else []
+            if bonuses is not None:
+                companions += bonuses.companions(facts, purchase, handed or [])
+            ledger.flush(purchase=purchase, lines=purchase_lines, companions=companions)
             credited = [
                 Credited(bonus=bonus, entry_id=entry.pk, lot_id=lot.pk if lot else None)
                 for bonus, entry, lot in handed or ()

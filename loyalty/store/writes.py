@@ -22,17 +22,19 @@ from django.db.models import DateTimeField
 from psycopg import sql
 
 from config.db import hot_cursor
-from loyalty.models import Account, LedgerEntry, PointLot, Purchase, PurchaseBonus, PurchaseLine
+from loyalty.models import Account, LedgerEntry, PointLot, Purchase, PurchaseLine
 from loyalty.store.names import column, table, text
 
 
 # --- writing a LedgerTransaction -----------------------------------------------------------------
 def write_all(
-    ledger, purchase: Purchase | None, lines: Sequence[dict], bonuses: Sequence = ()
+    ledger, purchase: Purchase | None, lines: Sequence[dict], companions: Sequence = ()
 ) -> None:
     """Everything in one data-modifying statement (no ORM compilation). `lines` are the
     purchase's lines as PurchaseLine field values, as LedgerTransaction.flush() takes them;
-    `bonuses` its unsaved PurchaseBonus rows (each with its lot, new in this statement)."""
+    `companions` unsaved rows of other models written with the purchase (its bonus rows, the
+    campaigns' awards), which may point at the purchase and at one lot new in this statement
+    (see _companion_cte); they are not read back."""
     params: list = []
     if purchase is not None:
         params.append(_encode(_PURCHASE_ROW(purchase)))
@@ -50,18 +52,17 @@ def write_all(
     entries = ledger.entries
     if entries:
         params.append(_encode(_entry_rows(entries, new_lots, purchase)))
-    if bonuses:
+    groups: dict = {}
+    for row in companions:
+        groups.setdefault(type(row), []).append(row)
+    if groups:
         if purchase is None:
-            raise ValueError("Purchase bonuses are written with their purchase.")
+            raise ValueError("Companion rows are written with their purchase.")
         new_index = {id(lot): i for i, lot in enumerate(new_lots, start=1)}
-        params.append(
-            _encode(
-                [
-                    (new_index.get(id(bonus._state.fields_cache.get("lot"))), *_BONUS_ROW(bonus))
-                    for bonus in bonuses
-                ]
+        for model, rows in groups.items():
+            params.append(
+                _encode([_companion_row(model, row, purchase, new_index) for row in rows])
             )
-        )
     account = ledger.account
     account.updated_at = ledger.now
     params.append(_encode((*_ACCOUNT_ROW(account), account.pk)))
@@ -72,7 +73,7 @@ def write_all(
         bool(dirty),
         bool(new_lots),
         bool(entries),
-        bool(bonuses),
+        tuple(groups),
     )
     with hot_cursor() as cursor:
         cursor.execute(_statement(*shape), params)
@@ -81,8 +82,8 @@ def write_all(
     if purchase is not None:
         purchase.pk = purchase_id
         purchase._state.adding, purchase._state.db = False, alias
-    for bonus in bonuses:
-        bonus.purchase_id = purchase_id
+    for row in companions:
+        row._state.adding, row._state.db = False, alias  # written (their ids are not read)
     for lot, pk in zip(new_lots, lot_pks or ()):
         lot.pk = pk
         lot._state.adding, lot._state.db = False, alias
@@ -361,35 +362,68 @@ _ACCOUNT_CTE = sql.SQL("a AS (UPDATE {} SET {} FROM {} WHERE {} = {})").format(
 )
 
 
-# A purchase's bonus rows point at their new lots (by position among the new lots, as entries
-# do); they are not read back: nothing refers to them in the same transaction.
-_BONUS_FIELDS = _fields(PurchaseBonus, exclude=("purchase", "lot"))
-_BONUS_ROW = _row(_BONUS_FIELDS)
+# Companion rows: other models' rows written with a purchase. Each may have a foreign key to
+# the purchase (given as the purchase being written: its id comes from `p`) and one to a lot
+# (given as a lot new in this statement: its id comes from `nl`, by the lot's position among
+# the new lots, which leads the row); every other field is its plain value.
+@functools.cache
+def _companion_plan(model) -> tuple[list, str | None]:
+    fields = _fields(model)
+    lots = [f for f in fields if f.is_relation and f.related_model is PointLot]
+    if len(lots) > 1:
+        raise TypeError(f"{model.__name__} has more than one lot: not a companion row")
+    return fields, lots[0].name if lots else None
 
 
-def _bonuses_cte(new_lots: bool) -> sql.Composed:
+def _companion_row(model, row, purchase: Purchase, new_index: dict) -> tuple:
+    fields, lot_name = _companion_plan(model)
+    cache = row._state.fields_cache
+    lot = cache.get(lot_name) if lot_name else None
+    ordinal = new_index.get(id(lot)) if lot is not None and lot.pk is None else None
+    values = []
+    for field in fields:
+        if field.name == lot_name and ordinal is not None:
+            values.append(None)
+        elif field.is_relation:
+            values.append(_link(row, field.name, purchase))
+        else:
+            values.append(getattr(row, field.attname))
+    return (ordinal, *values)
+
+
+def _companion_cte(model, name: str, purchase_id: sql.Composable, new_lots: bool):
+    fields, lot_name = _companion_plan(model)
+    values = []
+    for i, field in enumerate(fields, start=1):
+        value = _value(i, _pg_type(field))
+        if field.is_relation and field.related_model is Purchase:
+            value = sql.SQL("CASE WHEN {v} = 0 THEN {p} ELSE {v} END").format(
+                v=value, p=purchase_id
+            )
+        elif field.name == lot_name and new_lots:
+            value = sql.SQL("COALESCE({}, nl.id)").format(value)
+        values.append(value)
+    join = (
+        sql.SQL("LEFT JOIN nl ON nl.ord = {} ").format(_value(0, "bigint"))
+        if new_lots and lot_name
+        else sql.SQL("")
+    )
     return sql.SQL(
-        "pb AS (INSERT INTO {bonuses} ({purchase}, {lot}, {columns}) "
-        "SELECT (SELECT id FROM p), {new_lot}, {values} FROM {rows} {join}ORDER BY t.ord)"
+        "{name} AS (INSERT INTO {table} ({columns}) SELECT {values} FROM {rows} "
+        "{join}ORDER BY t.ord)"
     ).format(
-        bonuses=table(PurchaseBonus),
-        purchase=column(PurchaseBonus, "purchase"),
-        lot=column(PurchaseBonus, "lot"),
-        columns=_columns(_BONUS_FIELDS),
-        new_lot=sql.SQL("nl.id" if new_lots else "NULL"),
-        values=_values(_BONUS_FIELDS, 1),
+        name=sql.Identifier(name),
+        table=table(model),
+        columns=_columns(fields),
+        values=sql.SQL(", ").join(values),
         rows=_ROWS,
-        join=(
-            sql.SQL("LEFT JOIN nl ON nl.ord = {} ").format(_value(0, "bigint"))
-            if new_lots
-            else sql.SQL("")
-        ),
+        join=join,
     )
 
 
 @functools.cache
 def _statement(
-    purchase: bool, lines: bool, dirty: bool, new_lots: bool, entries: bool, bonuses: bool = False
+    purchase: bool, lines: bool, dirty: bool, new_lots: bool, entries: bool, companions=()
 ) -> str:
     """The statement of one shape; its parameters come in the order of its parts."""
     purchase_id = sql.SQL("(SELECT id FROM p)" if purchase else "NULL")
@@ -400,8 +434,8 @@ def _statement(
         ctes += [_LOT_IDS_CTE, _new_lots_cte(purchase_id)]
     if entries:
         ctes.append(_entries_cte(purchase_id, new_lots))
-    if bonuses:
-        ctes.append(_bonuses_cte(new_lots))
+    for i, model in enumerate(companions):
+        ctes.append(_companion_cte(model, f"x{i}", purchase_id, new_lots))
     ctes.append(_ACCOUNT_CTE)
     select = sql.SQL(", ").join(
         [

@@ -5,6 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from campaigns import conditions, engine
 from campaigns.conditions import Facts
@@ -344,7 +345,8 @@ def test_a_birthday_on_29_february_counts_on_28_february_in_other_years():
     ],
 )
 def test_a_bad_tree_is_refused_naming_where(tree, message):
-    problems = conditions.validate(tree)
+    with translation.override("en"):
+        problems = conditions.validate(tree)
     assert problems and message in " ".join(problems)
 
 
@@ -352,4 +354,7 @@ def test_a_tree_too_deep_is_refused():
     tree = {"tier": ["gold"]}
     for _ in range(10):
         tree = {"not": tree}
-    assert "too deep" in " ".join(conditions.validate(tree))
+    with translation.override("en"):
+        assert "too deep" in " ".join(conditions.validate(tree))
+    with translation.override("ru"):
+        assert "вложенность" in " ".join(conditions.validate(tree))

@@ -120,3 +120,14 @@ def test_a_purchase_with_many_campaigns_does_not_query_per_campaign(
     # The lock and the write, as with no campaign (+ 2 savepoints: the test's transaction).
     with django_assert_max_num_queries(4):
         assert buy(member, partner, now).purchase.bonus_points == 0  # T0 is a Thursday
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_tills_at_once_give_one_member_no_more_than_their_limit(partner, now):
+    member = make_member()
+    campaign = make_campaign(member_limit_total=3)
+    outcomes = race(*[lambda: buy(member, partner, now)] * 10)
+    assert not [o for o in outcomes if isinstance(o, Exception)]
+    assert sorted(o.purchase.bonus_points for o in outcomes) == [0] * 7 + [20] * 3
+    assert Award.objects.filter(campaign=campaign, member=member).count() == 3
+    assert ledger_problems() == []

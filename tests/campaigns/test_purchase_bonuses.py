@@ -37,7 +37,8 @@ def test_a_doubling_campaign_adds_the_earned_points_again_as_a_bonus_lot(partner
     entry = LedgerEntry.objects.get(purchase=purchase, kind=LedgerEntry.Kind.BONUS)
     assert entry.reason == "×2 points"
     award = Award.objects.get(campaign=campaign)
-    assert (award.points, award.entry_id, award.purchase_id) == (20, entry.pk, purchase.pk)
+    assert (award.points, award.lot_id, award.purchase_id) == (20, lot.pk, purchase.pk)
+    assert entry.lot_id == lot.pk
 
 
 def test_the_quote_shows_the_bonus_without_writing(partner, now):
