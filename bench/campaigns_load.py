@@ -8,9 +8,10 @@ check), alternating: no campaign running, then 100 running campaigns, then none 
 with a freshly started gunicorn (so every worker loads the campaigns once, as after a deploy);
 then pgbench on the same PostgreSQL. The 100 campaigns are a realistic mix: 5 apply to the
 bench check (three stacking groups: ×2 and two weaker rates competing in one, 10 points per
-100 ₽ of milk, +5 from 300 ₽), the other 95 do not (other weekdays, gold tier only, another
+100 ₽ of milk, +5 from 300 ₽), the other 95 do not (other weekdays, a tier no member has, another
 partner's stores, SKUs not on the check, the e-shop channel, a date range next year).
-The campaigns are made once and paused / resumed between phases.
+The campaigns are made anew for each phase with campaigns and deleted (with their awards)
+for each phase without. `--applying N` (0–5) makes only the first N of the applying ones.
 `--budget` gives the applying campaigns a (large) budget, so each purchase also counts it under
 the campaign's row lock. Prints a markdown table and the ratio. Not run by the tests.
 """
@@ -30,16 +31,14 @@ import api_load  # the bench's own helpers, beside this file
 PREFIX = "bench-"
 
 
-def make_campaigns(count: int, *, budget: bool) -> None:
-    """`count` running campaigns, 5 of which apply to the bench check."""
+def make_campaigns(count: int, *, budget: bool, applying_count: int) -> None:
+    """`count` running campaigns, `applying_count` (at most 5) of which apply to the check."""
     from django.utils import timezone
 
     from campaigns.models import Campaign
     from loyalty.models import Partner, Store
 
-    if Campaign.objects.filter(code__startswith=PREFIX).exists():
-        Campaign.objects.filter(code__startswith=PREFIX).update(state=Campaign.State.ACTIVE)
-        return
+    Campaign.objects.filter(code__startswith=PREFIX).delete()
     other, _ = Partner.objects.get_or_create(name="Bench other partner")
     store, _ = Store.objects.get_or_create(partner=other, name="Bench other store")
     today = timezone.localdate().isoweekday()
@@ -69,7 +68,8 @@ def make_campaigns(count: int, *, budget: bool) -> None:
     ]
     not_applying = [
         {"conditions": {"weekday": other_days}},
-        {"conditions": {"tier": ["gold"]}},
+        # A tier no bench member reaches (they climb to Gold as the bench's purchases add up).
+        {"conditions": {"tier": ["bench-vip"]}},
         {"conditions": {"store": [store.pk]}},
         {"conditions": {"line": {"skus": ["NOT-ON-THE-CHECK"]}}},
         {"conditions": {"channel": ["eshop"]}},
@@ -87,7 +87,7 @@ def make_campaigns(count: int, *, budget: bool) -> None:
             "stacking_group": f"g{i % 7}",
             "state": Campaign.State.ACTIVE,
         }
-        if i < len(applying):
+        if i < min(applying_count, len(applying)):
             fields.update(applying[i])
         else:
             fields.update(not_applying[i % len(not_applying)])
@@ -99,9 +99,11 @@ def make_campaigns(count: int, *, budget: bool) -> None:
 
 
 def pause_all() -> None:
-    from campaigns.models import Campaign
+    """No campaign running (the bench's campaigns and their awards go)."""
+    from campaigns.models import Award, Campaign
 
-    Campaign.objects.filter(code__startswith=PREFIX).update(state=Campaign.State.PAUSED)
+    Award.objects.filter(campaign__code__startswith=PREFIX).delete()
+    Campaign.objects.filter(code__startswith=PREFIX).delete()
 
 
 def main() -> None:
@@ -114,6 +116,12 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=100)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--budget", action="store_true", help="applying campaigns have a budget")
+    parser.add_argument(
+        "--applying",
+        type=int,
+        default=5,
+        help="how many of the campaigns apply to the check (0-5; 5: three bonuses a check)",
+    )
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):
@@ -136,7 +144,7 @@ def main() -> None:
             if label == "none":
                 pause_all()
             else:
-                make_campaigns(args.campaigns, budget=args.budget)
+                make_campaigns(args.campaigns, budget=args.budget, applying_count=args.applying)
             connections.close_all()
             api_load.RUN = uuid.uuid4().hex[:8]  # fresh check numbers and keys per phase
             server = api_load.start_gunicorn(args.port, args.workers, 1)
@@ -167,7 +175,8 @@ def main() -> None:
     print(
         f"gunicorn {args.workers} sync workers, {args.clients} clients, {args.duration} s per "
         f"phase, {args.rounds} rounds alternating, {len(members)} members, "
-        f"{args.campaigns} campaigns{' with budgets' if args.budget else ''}; "
+        f"{args.campaigns} campaigns ({args.applying} apply to the check)"
+        f"{' with budgets' if args.budget else ''}; "
         f"PostgreSQL {settings_line}"
     )
     print()
