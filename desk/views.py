@@ -278,8 +278,11 @@ def _quote_json(quote) -> dict:
         "bonus_points": quote.bonus_points,
         "discount": str(quote.discount),
         "to_pay": str(sum((ln.amount for ln in quote.lines), 0) - quote.discount),
-        # The bonuses this check gets (the desk shows what will be added, not what lost).
-        "campaigns": [f"{c['name']} +{c['points']}" for c in quote.campaigns if c["applied"]],
+        # The bonuses this check gets, then the campaigns that lost and why.
+        "campaigns": [
+            f"{c['name']} +{c['points']}" if c["applied"] else f"{c['name']}: {c['reason_text']}"
+            for c in quote.campaigns
+        ],
         "lines": [
             {"sku": ln.sku, "amount": str(ln.amount), "discount": str(ln.discount)}
             for ln in quote.lines

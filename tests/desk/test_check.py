@@ -255,3 +255,25 @@ def test_staff_without_a_store_cannot_record(client, rich_member):
     assert response.status_code == 422
     assert "Your account has no store" in response.content.decode()
     assert nothing_recorded()
+
+
+def test_the_desk_quote_and_receipt_show_the_campaign_bonuses_of_the_till(
+    desk, store, rich_member, member_url
+):
+    from tests.factories import make_campaign
+
+    make_campaign(name="×2 at the till", conditions={"channel": ["till"]}, stacking_group="a")
+    make_campaign(name="×3 online", value=3, conditions={"channel": ["eshop"]})
+    make_campaign(name="+5", effect="fixed", value=5, stacking_group="a")
+    make_campaign(name="Other store", effect="fixed", value=9, conditions={"store": [store.pk + 1]})
+    body = desk.post(member_url(rich_member, "quote/"), check(total="1000")).json()
+    assert (body["earn_points"], body["bonus_points"]) == (20, 20)
+    assert body["campaigns"][0] == "×2 at the till +20"
+    assert body["campaigns"][1].startswith("+5: ")  # lost to the bigger bonus of its group
+    assert len(body["campaigns"]) == 2
+    response = desk.post(member_url(rich_member, "check/"), check(total="1000"))
+    purchase = Purchase.objects.get()
+    assert (purchase.channel, purchase.bonus_points) == ("till", 20)
+    receipt = desk.get(response["Location"]).content.decode()
+    assert 'id="receipt-bonus" data-value="20"' in receipt
+    assert "×2 at the till +20" in receipt
