@@ -31,7 +31,7 @@ from django.db.models import F
 
 from campaigns import engine
 from campaigns.cache import live_campaigns
-from campaigns.conditions import Facts, Line, holds, leaves_of
+from campaigns.conditions import Facts, Line, holds, leaves_of, membership_days
 from campaigns.models import Award, Campaign, ChallengeProgress
 from loyalty.models import Account, Purchase, PurchaseLine
 from loyalty.services.program import get_program, get_tier, program_zone
@@ -203,7 +203,6 @@ def stamps_by_campaign(
             )
     zone = program_zone(get_program())
     first_id = _first_purchase_id(member, campaigns)
-    joined = member.created_at or now
     stamps: dict[int, list[Stamp]] = {c.pk: [] for c in campaigns}
     for purchase in purchases:
         kept = tuple(lines.get(purchase.pk, ()))
@@ -214,7 +213,7 @@ def stamps_by_campaign(
             lines=kept,
             total=purchase.total - purchase.refunded_total,
             tier_code=get_tier(purchase.tier_id).code if purchase.tier_id else "",
-            member_days=max(0, (purchase.occurred_at - joined).days),
+            member_days=membership_days(member.created_at, purchase.occurred_at),
             birth_date=member.birth_date,
             partner_id=purchase.partner_id,
             store_id=purchase.store_id,

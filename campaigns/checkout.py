@@ -18,7 +18,7 @@ from django.db.models import Count, F, Q
 
 from campaigns import challenges, engine
 from campaigns.cache import live_campaigns
-from campaigns.conditions import Facts
+from campaigns.conditions import Facts, membership_days
 from campaigns.models import Award, Campaign
 from loyalty.models import Purchase
 from loyalty.services import purchases
@@ -46,14 +46,13 @@ def facts_of(facts: PurchaseFacts) -> tuple[Facts, list[engine.EarnLine], engine
         )
         for line, discount in zip(facts.lines, facts.discounts)
     ]
-    joined = member.created_at or facts.now
     condition_facts = Facts(
         local=local,
         lines=tuple(lines),
         total=facts.total,
         tier_code=facts.tier.code,
         segments=frozenset(),
-        member_days=max(0, (facts.occurred_at - joined).days),
+        member_days=membership_days(member.created_at, facts.occurred_at),
         birth_date=member.birth_date,
         partner_id=facts.partner.pk if facts.partner is not None else None,
         store_id=facts.store.pk if facts.store is not None else None,
@@ -87,13 +86,8 @@ def evaluate(
     )
 
 
-def _taking_part(outcome: engine.Outcome) -> list[Campaign]:
-    return [b.campaign for b in outcome.applied] + [
-        lost.campaign for lost in outcome.lost if lost.reason != engine.Reason.HELD_OUT
-    ]
-
-
 def _taking_part_with_points(outcome: engine.Outcome) -> list[engine.Bonus]:
+    """The campaigns that applied or lost to another (not the held-out ones), with their points."""
     return list(outcome.applied) + [
         engine.Bonus(lost.campaign, lost.points)
         for lost in outcome.lost
@@ -101,19 +95,24 @@ def _taking_part_with_points(outcome: engine.Outcome) -> list[engine.Bonus]:
     ]
 
 
+def _taking_part(outcome: engine.Outcome) -> list[Campaign]:
+    return [bonus.campaign for bonus in _taking_part_with_points(outcome)]
+
+
 def member_limit_blocks(
-    member_id: int, campaigns: list[Campaign], facts: PurchaseFacts
+    member_id: int, campaigns: list[Campaign], *, at: dt.datetime, program
 ) -> dict[int, str]:
-    """The campaigns whose limit for this member is reached (one query, none if no limits)."""
+    """The campaigns whose limit for this member is reached at `at` — per day (the program's
+    day), per 30 days, in total — counted from the member's awards with points (one query, none
+    if no campaign has a limit). Purchases and event grants call it under the account lock."""
     limited = [
         c for c in campaigns if c.member_limit_day or c.member_limit_month or c.member_limit_total
     ]
     if not limited:
         return {}
-    zone = program_zone(facts.program)
-    local = facts.occurred_at.astimezone(zone)
-    day_start = dt.datetime.combine(local.date(), dt.time.min, tzinfo=zone)
-    month_start = facts.occurred_at - dt.timedelta(days=30)
+    zone = program_zone(program)
+    day_start = dt.datetime.combine(at.astimezone(zone).date(), dt.time.min, tzinfo=zone)
+    month_start = at - dt.timedelta(days=30)
     counts = {
         row["campaign_id"]: row
         for row in Award.objects.filter(
@@ -210,7 +209,12 @@ class CampaignBonuses:
         if not outcome.applied and not outcome.lost:
             self.outcome = outcome
             return []
-        blocked = member_limit_blocks(facts.account.member_id, _taking_part(outcome), facts)
+        blocked = member_limit_blocks(
+            facts.account.member_id,
+            _taking_part(outcome),
+            at=facts.occurred_at,
+            program=facts.program,
+        )
         self.outcome = outcome = settle_limits(
             facts, blocked, self.campaigns, outcome=None if blocked else outcome
         )
@@ -272,7 +276,12 @@ class CampaignBonuses:
     def preview(self, facts: PurchaseFacts) -> tuple[int, list[dict]]:
         outcome = evaluate(facts, campaigns=self.campaigns)
         if outcome.applied or outcome.lost:
-            blocked = member_limit_blocks(facts.account.member_id, _taking_part(outcome), facts)
+            blocked = member_limit_blocks(
+                facts.account.member_id,
+                _taking_part(outcome),
+                at=facts.occurred_at,
+                program=facts.program,
+            )
             blocked.update(
                 (bonus.campaign.pk, engine.Reason.BUDGET)
                 for bonus in _taking_part_with_points(outcome)

@@ -51,6 +51,11 @@ class Facts:
     first_purchase: bool = False
 
 
+def membership_days(joined: dt.datetime | None, at: dt.datetime) -> int:
+    """Whole days a member has been one at `at` (the `member_days` fact; 0 before joining)."""
+    return max(0, (at - joined).days) if joined is not None else 0
+
+
 # --- validation ----------------------------------------------------------------------------------
 class _Bad(Exception):
     pass
@@ -290,6 +295,14 @@ def _compile_date(value: dict) -> Predicate:
     return lambda facts: first <= facts.local.date() <= last
 
 
+def on_year(day: dt.date, year: int) -> dt.date:
+    """The date's day in `year`: 29 February counts as 28 February in a common year."""
+    try:
+        return day.replace(year=year)
+    except ValueError:
+        return dt.date(year, 2, 28)
+
+
 def days_from_birthday(birth_date: dt.date | None, today: dt.date) -> int | None:
     """Signed days from the nearest birthday (this year's, last year's or next year's) to today:
     -2 means the birthday is in two days. 29 February counts as 28 February in other years."""
@@ -297,11 +310,7 @@ def days_from_birthday(birth_date: dt.date | None, today: dt.date) -> int | None
         return None
     best = None
     for year in (today.year - 1, today.year, today.year + 1):
-        try:
-            day = birth_date.replace(year=year)
-        except ValueError:
-            day = dt.date(year, 2, 28)
-        delta = (today - day).days
+        delta = (today - on_year(birth_date, year)).days
         if best is None or abs(delta) < abs(best):
             best = delta
     return best
@@ -405,30 +414,34 @@ def leaves_of(tree) -> set[str]:
     return {key}
 
 
+def verdict(tree, leaf: Callable[[str, object], bool | None]) -> bool | None:
+    """A tree judged with only some facts known: `leaf(key, value)` says True, False or None
+    (unknown) for each leaf; `all`/`any`/`not` combine the three values (a False decides "all",
+    a True decides "any"; otherwise an unknown child leaves the node unknown)."""
+    if not tree:
+        return True
+    ((key, value),) = tree.items()
+    if key in ("all", "any"):
+        results = [verdict(child, leaf) for child in value]
+        decisive = key == "any"
+        if decisive in results:
+            return decisive
+        return None if None in results else not decisive
+    if key == "not":
+        result = verdict(value, leaf)
+        return None if result is None else not result
+    return leaf(key, value)
+
+
 def may_hold_at(tree, *, partner_id: int, store_ids: frozenset[int]) -> bool:
     """Whether a tree may hold for some check of this partner (at one of `store_ids`): the
     partner and store conditions decide, every other condition might go either way."""
 
-    def judge(node) -> bool | None:  # True / False / None: unknown
-        if not node:
-            return True
-        ((key, value),) = node.items()
-        if key in ("all", "any"):
-            verdicts = [judge(child) for child in value]
-            if key == "all":
-                if False in verdicts:
-                    return False
-                return True if all(v is True for v in verdicts) else None
-            if True in verdicts:
-                return True
-            return False if all(v is False for v in verdicts) else None
-        if key == "not":
-            verdict = judge(value)
-            return None if verdict is None else not verdict
+    def leaf(key: str, value) -> bool | None:
         if key == "partner":
             return partner_id in value
         if key == "store":  # the partner's other stores (or a check without one) may not
             return None if store_ids.intersection(value) else False
         return None
 
-    return judge(tree) is not False
+    return verdict(tree, leaf) is not False

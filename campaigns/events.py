@@ -51,7 +51,7 @@ from django.db.models.functions import ExtractDay, ExtractMonth
 from django.utils.crypto import salted_hmac
 
 from campaigns.cache import live_campaigns
-from campaigns.conditions import days_from_birthday
+from campaigns.conditions import days_from_birthday, on_year
 from campaigns.grants import grant
 from campaigns.models import Award, Campaign, MemberFingerprint
 from campaigns.validation import PROFILE_FIELDS
@@ -338,14 +338,6 @@ def _give_due(
     return results
 
 
-def _on_year(day: dt.date, year: int) -> dt.date:
-    """The date's day in `year` (29 February → 28 February in a common year)."""
-    try:
-        return day.replace(year=year)
-    except ValueError:
-        return dt.date(year, 2, 28)
-
-
 def _today(now: dt.datetime):
     zone = program_zone(get_program())
     return zone, now.astimezone(zone).date()
@@ -381,7 +373,7 @@ def full_years(joined: dt.date, today: dt.date) -> int:
     """Whole years from `joined` to `today` (joined on 29 February: a year passes on 28
     February of a common year)."""
     years = today.year - joined.year
-    return years - 1 if _on_year(joined, today.year) > today else years
+    return years - 1 if on_year(joined, today.year) > today else years
 
 
 def anniversary_bonuses(*, now: dt.datetime, dry_run: bool = False, batch: int = BATCH):
@@ -407,7 +399,7 @@ def anniversary_bonuses(*, now: dt.datetime, dry_run: bool = False, batch: int =
             for member_id, created_at in rows:
                 joined = created_at.astimezone(zone).date()
                 years = full_years(joined, today)
-                since = (today - _on_year(joined, joined.year + years)).days if years else None
+                since = (today - on_year(joined, joined.year + years)).days if years else None
                 if years >= 1 and years % every == 0 and since <= ANNIVERSARY_CATCH_UP_DAYS:
                     due[member_id] = f"anniversary:{years}"
             results += _give_due(campaign, due, now, dry_run)

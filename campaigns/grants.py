@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError
 
 from campaigns import engine
-from campaigns.checkout import has_limits, reserve
-from campaigns.conditions import Facts, holds
+from campaigns.checkout import has_limits, member_limit_blocks, reserve
+from campaigns.conditions import Facts, holds, membership_days
 from campaigns.models import Award, Campaign
 from customers.errors import MemberBlocked
 from loyalty.services.bonuses import Bonus, credit_bonus
@@ -35,33 +35,12 @@ class Granted:
 def member_facts(account, now: dt.datetime, **extra) -> Facts:
     """The condition facts of a member without a check (tier, age of membership, birthday)."""
     member = account.member
-    joined = member.created_at or now
     return Facts(
         local=now.astimezone(program_zone(get_program())),
         tier_code=get_tier(account.tier_id).code,
-        member_days=max(0, (now - joined).days),
+        member_days=membership_days(member.created_at, now),
         birth_date=member.birth_date,
         **extra,
-    )
-
-
-def _limit_reached(campaign: Campaign, member_id: int, now: dt.datetime) -> bool:
-    limits = (campaign.member_limit_day, campaign.member_limit_month, campaign.member_limit_total)
-    if not any(limits):
-        return False
-    given = Award.objects.filter(
-        campaign=campaign, member_id=member_id, held_out=False, points__gt=0
-    )
-    zone = program_zone(get_program())
-    day_start = dt.datetime.combine(now.astimezone(zone).date(), dt.time.min, tzinfo=zone)
-    windows = (
-        given.filter(created_at__gte=day_start),
-        given.filter(created_at__gte=now - dt.timedelta(days=30)),
-        given,
-    )
-    return any(
-        limit is not None and rows.count() >= limit
-        for limit, rows in zip(limits, windows, strict=True)
     )
 
 
@@ -118,7 +97,7 @@ def grant(
                 ),
             )
             return False
-        if _limit_reached(campaign, member_id, now):
+        if member_limit_blocks(member_id, [campaign], at=now, program=get_program()):
             outcome["reason"] = "member_limit"
             return False
         if points <= 0:  # before the budget: a grant of nothing must not spend a use

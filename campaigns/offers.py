@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import challenges, engine
 from campaigns.cache import live_campaigns
-from campaigns.conditions import Facts, holds
+from campaigns.conditions import Facts, holds, on_year, verdict
 from campaigns.grants import member_facts
 from campaigns.models import Award, Campaign
 from campaigns.validation import PROFILE_FIELDS
@@ -37,22 +37,10 @@ MAX_STAMPS = 20  # above this many, the card shows a progress bar instead of sta
 
 def may_hold(tree, facts: Facts) -> bool | None:
     """Whether a condition tree holds for the member, before any check: True, False, or None
-    when it depends on the check (three-valued: an unknown leaf neither passes nor fails)."""
-    if not tree:
-        return True
-    ((key, value),) = tree.items()
-    if key in ("all", "any"):
-        results = [may_hold(child, facts) for child in value]
-        decisive = key == "any"  # a False decides "all", a True decides "any"
-        if decisive in results:
-            return decisive
-        return None if None in results else not decisive
-    if key == "not":
-        result = may_hold(value, facts)
-        return None if result is None else not result
-    if key not in MEMBER_LEAVES:
-        return None
-    return holds(tree, facts)
+    when it depends on the check (the member's leaves are judged, the check's are unknown)."""
+    return verdict(
+        tree, lambda key, value: holds({key: value}, facts) if key in MEMBER_LEAVES else None
+    )
 
 
 @dataclass(frozen=True)
@@ -212,26 +200,19 @@ def _offer(campaign, member, account, now, today, awarded, language) -> Offer | 
         joined = (member.created_at or now).astimezone(program_zone(get_program())).date()
         every = campaign.params.get("every_years", 1)
         years = every
-        while _on_year(joined, joined.year + years) <= today:
+        while on_year(joined, joined.year + years) <= today:
             years += every
-        return Offer(**common, points=points, next_date=_on_year(joined, joined.year + years))
+        return Offer(**common, points=points, next_date=on_year(joined, joined.year + years))
     return None  # welcome (given on joining), referral (its own block), challenge (achievements)
-
-
-def _on_year(day: dt.date, year: int) -> dt.date:
-    try:
-        return day.replace(year=year)
-    except ValueError:  # 29 February
-        return dt.date(year, 2, 28)
 
 
 def _next_birthday(birth_date: dt.date, today: dt.date, days_after: int) -> dt.date:
     """The birthday whose bonus is still ahead (or running: within `days_after` of it)."""
     for year in (today.year - 1, today.year, today.year + 1):
-        day = _on_year(birth_date, year)
+        day = on_year(birth_date, year)
         if day + dt.timedelta(days=days_after) >= today:
             return day
-    return _on_year(birth_date, today.year + 1)
+    return on_year(birth_date, today.year + 1)
 
 
 def _achievements(member, campaigns, now, awarded, language) -> list[Achievement]:

@@ -18,7 +18,7 @@ from django.db import transaction
 from loyalty.models import Account, LedgerEntry, Partner, PointLot, Program, Purchase, Store, Tier
 from loyalty.services.checks import CheckLine
 from loyalty.services.ledger import LedgerTransaction, lock_account
-from loyalty.services.program import get_program, program_zone
+from loyalty.services.program import end_of_day, get_program, program_zone
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,8 @@ def bonus_expiry(program: Program, now: dt.datetime, lifetime_days: int | None):
     program's points lifetime applies."""
     if lifetime_days is None:
         return None
-    zone = program_zone(program)
-    last_day = (now.astimezone(zone) + dt.timedelta(days=lifetime_days)).date()
-    return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    last_day = (now.astimezone(program_zone(program)) + dt.timedelta(days=lifetime_days)).date()
+    return end_of_day(program, last_day)
 
 
 def bonus_available_at(now: dt.datetime, activation_delay_days: int | None):

@@ -55,11 +55,18 @@ def program_zone(program: Program) -> ZoneInfo:
     return ZoneInfo(program.time_zone)
 
 
+def end_of_day(program: Program, day: dt.date) -> dt.datetime:
+    """The moment `day` ends in the program's time zone (points expire then)."""
+    return dt.datetime.combine(
+        day + dt.timedelta(days=1), dt.time.min, tzinfo=program_zone(program)
+    )
+
+
 def lot_expiry(program: Program, accrued_at: dt.datetime) -> dt.datetime:
     """Points live `points_lifetime_months` from accrual, to the end of that day (program zone)."""
     zone = program_zone(program)
     last_day = add_months(accrued_at.astimezone(zone).date(), program.points_lifetime_months)
-    return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return end_of_day(program, last_day)
 
 
 def lot_available_at(program: Program, accrued_at: dt.datetime) -> dt.datetime:

@@ -90,6 +90,43 @@ def earn_for(program: Program, rubles_per_point: Decimal, total: Decimal, discou
     return floor_points(base, rubles_per_point), base
 
 
+def _facts(
+    *,
+    account,
+    tier,
+    program,
+    partner,
+    store,
+    channel,
+    check,
+    discount,
+    shares,
+    earn,
+    occurred_at,
+    now,
+) -> PurchaseFacts:
+    """What a bonus policy is told about a check (its quote or its purchase, before the
+    purchase is counted on the account)."""
+    total = sum((line.amount for line in check), Decimal(0))
+    return PurchaseFacts(
+        account=account,
+        tier=tier,
+        program=program,
+        partner=partner,
+        store=store,
+        channel=channel,
+        lines=check,
+        discounts=shares,
+        total=total,
+        discount=discount,
+        earn_points=earn,
+        earns=earns(program, total),
+        occurred_at=occurred_at,
+        now=now,
+        first_purchase=account.purchases_count == 0,
+    )
+
+
 def _check_store(store, partner) -> None:
     if store is not None and partner is not None and store.partner_id != partner.pk:
         raise InvalidCheck(
@@ -156,22 +193,19 @@ def quote_purchase(
     shares = allocate_discount(check, discount)
     bonus_points, campaigns = 0, []
     if bonuses is not None:
-        facts = PurchaseFacts(
+        facts = _facts(
             account=account,
             tier=tier,
             program=program,
             partner=partner,
             store=store,
             channel=channel,
-            lines=check,
-            discounts=shares,
-            total=total,
+            check=check,
             discount=discount,
-            earn_points=earn,
-            earns=earns(program, total),
+            shares=shares,
+            earn=earn,
             occurred_at=now,
             now=now,
-            first_purchase=account.purchases_count == 0,
         )
         bonus_points, campaigns = bonuses.preview(facts)
     return Quote(
@@ -313,22 +347,19 @@ def record_purchase(
                 )
             facts = handed = None
             if bonuses is not None:
-                facts = PurchaseFacts(
+                facts = _facts(
                     account=account,
                     tier=tier,
                     program=program,
                     partner=partner,
                     store=store,
                     channel=channel,
-                    lines=check,
-                    discounts=shares,
-                    total=total,
+                    check=check,
                     discount=discount,
-                    earn_points=earn,
-                    earns=earns(program, total),
+                    shares=shares,
+                    earn=earn,
                     occurred_at=occurred_at,
                     now=now,
-                    first_purchase=account.purchases_count == 0,
                 )
                 handed = _credit_bonuses(ledger, bonuses.bonuses(facts), purchase, program, now)
             account.lifetime_spend += total - discount
