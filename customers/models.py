@@ -51,6 +51,13 @@ class Member(models.Model):
         related_name="referrals",
     )
     language = models.CharField(_("language"), max_length=8, default="ru")
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("For quiet hours, e.g. Asia/Yekaterinburg; empty: the program's time zone."),
+    )
     closure_requested_at = models.DateTimeField(_("closure requested at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     erased_at = models.DateTimeField(
@@ -147,7 +154,8 @@ class ImportantDate(models.Model):
 
 
 class NotificationPreference(models.Model):
-    """A member's choice for one channel and kind of message (absent row = default on)."""
+    """A member's choice for one channel and kind of message. An absent row means the default:
+    on when the member gave that channel's marketing consent, off otherwise."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
@@ -156,9 +164,10 @@ class NotificationPreference(models.Model):
 
     class Kind(models.TextChoices):
         EXPIRY = "expiry", _("points about to expire")
-        OFFERS = "offers", _("offers and campaigns")
+        POINTS = "points", _("points earned and rewards")
         TIER = "tier", _("tier changes")
-        BIRTHDAY = "birthday", _("birthday greetings")
+        OFFERS = "offers", _("offers and campaigns")
+        BIRTHDAY = "birthday", _("birthdays and important dates")
 
     member = models.ForeignKey(
         Member, on_delete=models.CASCADE, related_name="notification_preferences"

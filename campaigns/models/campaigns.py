@@ -29,6 +29,7 @@ class Campaign(models.Model):
         ANNIVERSARY = "anniversary", _("years of membership")
         REFERRAL = "referral", _("referral")
         CHALLENGE = "challenge", _("achievement / challenge")
+        WIN_BACK = "win_back", _("bonus sent with a trigger's message")
 
     # Kinds checked against each purchase, in its transaction.
     PURCHASE_KINDS = (Kind.PROMO, Kind.STEPS, Kind.FIRST_PURCHASE)
