@@ -20,6 +20,7 @@ from campaigns import challenges, engine
 from campaigns.cache import live_campaigns
 from campaigns.conditions import Facts, membership_days
 from campaigns.models import Award, Campaign
+from campaigns.segments import segment_codes_for, uses_segments
 from loyalty.models import Purchase
 from loyalty.services import purchases
 from loyalty.services.bonuses import Bonus, Credited, PurchaseFacts
@@ -32,8 +33,11 @@ def campaign_name(campaign: Campaign) -> str:
     return campaign.name
 
 
-def facts_of(facts: PurchaseFacts) -> tuple[Facts, list[engine.EarnLine], engine.Basis]:
-    """The condition facts, the lines and the earn basis of a check, for the engine."""
+def facts_of(
+    facts: PurchaseFacts, campaigns=()
+) -> tuple[Facts, list[engine.EarnLine], engine.Basis]:
+    """The condition facts, the lines and the earn basis of a check, for the engine; the
+    member's segments are read only when one of `campaigns` open now has a segment condition."""
     member = facts.account.member
     local = facts.occurred_at.astimezone(program_zone(facts.program))
     lines = [
@@ -51,7 +55,14 @@ def facts_of(facts: PurchaseFacts) -> tuple[Facts, list[engine.EarnLine], engine
         lines=tuple(lines),
         total=facts.total,
         tier_code=facts.tier.code,
-        segments=frozenset(),
+        segments=segment_codes_for(
+            member.pk,
+            (
+                c
+                for c in campaigns
+                if uses_segments(c) and engine.is_open(c, facts.occurred_at, facts.account.tier_id)
+            ),
+        ),
         member_days=membership_days(member.created_at, facts.occurred_at),
         birth_date=member.birth_date,
         partner_id=facts.partner.pk if facts.partner is not None else None,
@@ -72,9 +83,10 @@ def evaluate(
     facts: PurchaseFacts, blocked: dict[int, str] | None = None, campaigns=None
 ) -> engine.Outcome:
     """The engine on this check: the live campaigns, or only `campaigns` (a preview)."""
-    condition_facts, lines, basis = facts_of(facts)
+    campaigns = live_campaigns() if campaigns is None else campaigns
+    condition_facts, lines, basis = facts_of(facts, campaigns)
     return engine.evaluate(
-        live_campaigns() if campaigns is None else campaigns,
+        campaigns,
         facts=condition_facts,
         lines=lines,
         basis=basis,

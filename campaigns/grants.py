@@ -13,6 +13,7 @@ from campaigns import engine
 from campaigns.checkout import has_limits, member_limit_blocks, reserve
 from campaigns.conditions import Facts, holds, membership_days
 from campaigns.models import Award, Campaign
+from campaigns.segments import segment_codes_for
 from customers.errors import MemberBlocked
 from loyalty.services.bonuses import Bonus, credit_bonus
 from loyalty.services.program import get_program, get_tier, program_zone
@@ -71,7 +72,8 @@ def grant(
             return False
         # A challenge's conditions choose the purchases that count (challenges.py), not members.
         if campaign.kind != Campaign.Kind.CHALLENGE and not holds(
-            campaign.conditions, member_facts(account, now)
+            campaign.conditions,
+            member_facts(account, now, segments=segment_codes_for(member_id, [campaign])),
         ):
             outcome["reason"] = "conditions"
             return False

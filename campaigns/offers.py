@@ -24,6 +24,7 @@ from campaigns.cache import live_campaigns
 from campaigns.conditions import Facts, holds, on_year, verdict
 from campaigns.grants import member_facts
 from campaigns.models import Award, Campaign
+from campaigns.segments import segment_codes_for
 from campaigns.validation import PROFILE_FIELDS
 from customers.models import Member
 from loyalty.models import Account
@@ -129,12 +130,17 @@ def effect_text(campaign: Campaign) -> str:
 def member_offers(*, member: Member, now: dt.datetime, language: str = "ru") -> MemberOffers:
     """Everything the Offers page shows this member at `now` (see the module's rules)."""
     account = Account.objects.select_related("member").get(member=member)
-    facts = member_facts(account, now, first_purchase=account.purchases_count == 0)
+    open_now = [c for c in live_campaigns() if engine.is_open(c, now, account.tier_id)]
+    facts = member_facts(
+        account,
+        now,
+        first_purchase=account.purchases_count == 0,
+        segments=segment_codes_for(member.pk, open_now),
+    )
     visible = [
         c
-        for c in live_campaigns()
-        if engine.is_open(c, now, account.tier_id)
-        and may_hold(c.conditions if c.kind != Kind.CHALLENGE else {}, facts) is not False
+        for c in open_now
+        if may_hold(c.conditions if c.kind != Kind.CHALLENGE else {}, facts) is not False
         and not engine.in_holdout(member.pk, c)
     ]
     awarded = _awarded_occasions(member, visible)
