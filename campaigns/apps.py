@@ -7,4 +7,4 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self):
-        from campaigns import cache  # noqa: F401  (the signals that keep the cache fresh)
+        from campaigns import cache, schedules  # noqa: F401  (signals: cache, beat jobs)

@@ -98,12 +98,18 @@ class Outcome:
         return sum(bonus.points for bonus in self.applied)
 
 
-def in_holdout(member_id: int, campaign: Campaign) -> bool:
-    """Stable per member and campaign: the same member is always in or out of its holdout."""
-    if not campaign.holdout_percent:
+def held_out(scope: str, member_id: int, percent: int) -> bool:
+    """Stable per member and scope (a campaign, a trigger): the same member is always in or out
+    of that scope's holdout of `percent` %."""
+    if not percent:
         return False
-    digest = hashlib.sha256(f"holdout:{campaign.pk}:{member_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % 100 < campaign.holdout_percent
+    digest = hashlib.sha256(f"holdout:{scope}:{member_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 100 < percent
+
+
+def in_holdout(member_id: int, campaign: Campaign) -> bool:
+    """A campaign's holdout: the member gets none of its points (and is recorded as held out)."""
+    return held_out(str(campaign.pk), member_id, campaign.holdout_percent)
 
 
 def is_open(campaign: Campaign, now: dt.datetime, tier_id: int | None) -> bool:

@@ -1,12 +1,14 @@
-"""Beat jobs of the event bonuses (schedules: campaigns/migrations): thin wrappers over
-campaigns/events.py, safe to run twice (each occasion is given once) and catching up after a
-missed day within each campaign's window."""
+"""Beat jobs of the campaigns app (schedules: campaigns/migrations, and one per trigger kept by
+campaigns/schedules.py): thin wrappers over campaigns/events.py (event bonuses) and
+campaigns/messaging.py (triggered messages), each safe to run twice (an occasion is given or
+told once) and catching up after downtime within its window."""
 
 import datetime as dt
 import logging
 from collections import Counter
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from campaigns import events
@@ -37,3 +39,81 @@ def give_birthday_bonuses() -> str:
 def give_anniversary_bonuses() -> str:
     now = timezone.now()
     return summary("give_anniversary_bonuses", now, events.anniversary_bonuses(now=now))
+
+
+# --- triggered messages (campaigns/messaging.py) --------------------------------------------------
+@shared_task(name="campaigns.tasks.run_trigger")
+def run_trigger(code: str) -> str:
+    """One trigger's beat job: find its occasions and dispatch them (safe to run twice)."""
+    from campaigns import messaging
+    from campaigns.models import Trigger
+
+    now = timezone.now()
+    trigger = Trigger.objects.select_related("segment").filter(code=code).first()
+    if trigger is None or not messaging.is_due(trigger, now):
+        return f"{code}: not due"
+    return messaging.run_trigger(trigger, now=now).line()
+
+
+DELIVERY_BATCH = 200
+
+
+def enqueue_delivery(message_ids: list[int]) -> None:
+    """Hand queued messages to the Celery queue in batches, once the transaction commits."""
+    batches = [
+        message_ids[i : i + DELIVERY_BATCH] for i in range(0, len(message_ids), DELIVERY_BATCH)
+    ]
+    for batch in batches:
+        transaction.on_commit(lambda batch=batch: deliver_messages.delay(batch))
+
+
+@shared_task(name="campaigns.tasks.deliver_messages")
+def deliver_messages(message_ids: list[int]) -> str:
+    """Send each message once; the ones a channel could not take now are handed back to the
+    queue after their backoff (the row keeps the attempts, so a lost task loses nothing: the
+    sweep below sends what is due)."""
+    from campaigns import messaging
+
+    outcomes = Counter()
+    retry: dict[int, float] = {}
+    for message_id in message_ids:
+        outcome = messaging.deliver(message_id, now=timezone.now())
+        outcomes[outcome] += 1
+        if outcome == "retry":
+            retry[message_id] = messaging.retry_delay(message_id)
+    for message_id, delay in retry.items():
+        deliver_messages.apply_async(([message_id],), countdown=delay)
+    return ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
+
+
+@shared_task(name="campaigns.tasks.send_due_messages")
+def send_due_messages() -> str:
+    """Every few minutes: queue the messages whose time has come — quiet hours ended, a retry's
+    delay passed, or a delivery task was lost."""
+    from campaigns import messaging
+
+    ids = messaging.due_message_ids(now=timezone.now())
+    enqueue_delivery(ids)
+    return f"{len(ids)} due"
+
+
+@shared_task(name="campaigns.tasks.recompute_segments")
+def recompute_segments() -> str:
+    """The segments' beat job: incremental (a full run after the thresholds changed)."""
+    from campaigns.segments import recompute
+
+    now = timezone.now()
+    result = recompute(now=now)
+    if result.skipped:
+        line = "recompute_segments: another run in progress"
+    else:
+        sizes = ", ".join(
+            f"{row.segment.code} {row.members} (+{row.joined} -{row.left})"
+            for row in result.segments
+        )
+        line = (
+            f"recompute_segments as of {timezone.localtime(now).isoformat(timespec='seconds')}"
+            f" ({'full' if result.full else 'incremental'}, {result.looked_at} members): {sizes}"
+        )
+    logger.info(line)
+    return line

@@ -43,6 +43,17 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_runs_tasks_in_the_test():
+    """A task a test queues runs at once, in the test (no broker, no worker): a test sees what
+    the worker would have done. tests/test_demo_embedded.py runs real workers."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
 @pytest.fixture
 def now():
     from tests.factories import T0

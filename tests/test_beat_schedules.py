@@ -18,6 +18,9 @@ EXPECTED = {
     "customers.tasks.erase_closed_members",
     "campaigns.tasks.give_birthday_bonuses",
     "campaigns.tasks.give_anniversary_bonuses",
+    "campaigns.tasks.run_trigger",
+    "campaigns.tasks.send_due_messages",
+    "campaigns.tasks.recompute_segments",
 }
 
 
@@ -123,3 +126,33 @@ def test_beat_runs_a_job_missed_during_downtime_as_soon_as_it_starts_again(now):
     with time_machine.travel(now, tick=False):
         is_due, _next_check = ModelEntry(burn, app=app).is_due()
     assert is_due
+
+
+@pytest.mark.django_db
+def test_every_trigger_is_a_beat_job_of_its_own_switched_with_it():
+    import json
+
+    from campaigns.models import Trigger
+    from campaigns.schedules import schedule_name
+
+    installed = Trigger.objects.all()
+    assert installed.exists()
+    for trigger in installed:  # the default triggers got their jobs from the migration
+        job = PeriodicTask.objects.get(name=schedule_name(trigger.code))
+        assert (job.task, json.loads(job.kwargs), job.enabled) == (
+            "campaigns.tasks.run_trigger",
+            {"code": trigger.code},
+            trigger.enabled,
+        )
+
+    trigger = Trigger.objects.create(
+        code="dates", name="Dates", kind="important_date", topic="birthday", channels=["sms"]
+    )
+    job = PeriodicTask.objects.get(name=schedule_name("dates"))
+    assert not job.enabled and (job.crontab.hour, job.crontab.minute) == ("11", "0")
+    trigger.enabled = True
+    trigger.save()
+    job.refresh_from_db()
+    assert job.enabled
+    trigger.delete()
+    assert not PeriodicTask.objects.filter(name=schedule_name("dates")).exists()
