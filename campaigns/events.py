@@ -293,7 +293,7 @@ def on_profile_saved(member: Member, *, now: dt.datetime) -> None:
 
 
 # --- beat jobs: birthdays and years of membership ------------------------------------------------
-def _month_days(days) -> Q:
+def month_days_q(days) -> Q:
     """Q on the annotated month (`m`) and day (`d`) matching these dates; 28 February of a
     common year also matches 29 February (those birthdays are kept then)."""
     pairs = set()
@@ -356,7 +356,7 @@ def birthday_bonuses(*, now: dt.datetime, dry_run: bool = False, batch: int = BA
         members = (
             Member.objects.filter(status=Member.Status.ACTIVE, birth_date__isnull=False)
             .annotate(m=ExtractMonth("birth_date"), d=ExtractDay("birth_date"))
-            .filter(_month_days(window))
+            .filter(month_days_q(window))
         )
         for rows in _batches(members, batch, "birth_date"):
             due = {}
@@ -392,7 +392,7 @@ def anniversary_bonuses(*, now: dt.datetime, dry_run: bool = False, batch: int =
             .annotate(
                 m=ExtractMonth("created_at", tzinfo=zone), d=ExtractDay("created_at", tzinfo=zone)
             )
-            .filter(_month_days(window))
+            .filter(month_days_q(window))
         )
         for rows in _batches(members, batch, "created_at"):
             due = {}

@@ -58,13 +58,18 @@ class TierProgress:
     pinned: bool
 
 
+def last_spend_day(expires_at: dt.datetime, zone) -> dt.date:
+    """The last day (in `zone`) points expiring at `expires_at` can be spent: up to the moment
+    before it (midnight for earned points, so the day before; any time of day for a campaign's
+    own lifetime)."""
+    return (expires_at - dt.timedelta(microseconds=1)).astimezone(zone).date()
+
+
 def _expiring_from_lots(lots, *, zone, limit: int) -> list[ExpiringPoints]:
     """Group (remaining, expires_at) pairs, sorted by expiry, by the last day they can be spent."""
     result: list[ExpiringPoints] = []
     for remaining, expires_at in lots:
-        # Points can be spent up to the moment before `expires_at` (midnight for earned
-        # points, so the day before; any time of day for a campaign's own lifetime).
-        day = (expires_at - dt.timedelta(microseconds=1)).astimezone(zone).date()
+        day = last_spend_day(expires_at, zone)
         if result and result[-1].date == day:
             result[-1].points += remaining
         elif len(result) == limit:
@@ -74,8 +79,16 @@ def _expiring_from_lots(lots, *, zone, limit: int) -> list[ExpiringPoints]:
     return result
 
 
+def live_lots(*, now: dt.datetime, spendable: bool = False):
+    """Every account's lots holding points at `now` (points left, not expired by then), even
+    before the beat jobs have burnt or activated them; `spendable`: only those available by
+    then, not pending (loyalty.store.reads: spendable now has one definition)."""
+    lots = PointLot.objects.filter(remaining__gt=0, expires_at__gt=now)
+    return lots.filter(available_at__lte=now) if spendable else lots
+
+
 def _live_lots(member_id: int, now: dt.datetime):
-    return PointLot.objects.filter(account_id=member_id, remaining__gt=0, expires_at__gt=now)
+    return live_lots(now=now).filter(account_id=member_id)
 
 
 def member_balance(member_id: int, *, now: dt.datetime) -> Balance:

@@ -18,8 +18,9 @@ from loyalty.services.tiers import (
 from loyalty.store.batches import write_tier_review
 
 
-def _spend_by_member(first: int, last: int, start: dt.datetime | None) -> dict[int, Decimal]:
-    purchases = Purchase.objects.filter(member_id__gte=first, member_id__lte=last)
+def spend_by_member(purchases, start: dt.datetime | None) -> dict[int, Decimal]:
+    """The qualifying spend of each member among these purchases since `start` (None: the
+    lifetime window), in one aggregate; members without purchases are left out."""
     if start is not None:
         purchases = purchases.filter(occurred_at__gte=start)
     return dict(
@@ -27,6 +28,12 @@ def _spend_by_member(first: int, last: int, start: dt.datetime | None) -> dict[i
         .values("member_id")
         .annotate(s=QUALIFYING)
         .values_list("member_id", "s")
+    )
+
+
+def _spend_by_member(first: int, last: int, start: dt.datetime | None) -> dict[int, Decimal]:
+    return spend_by_member(
+        Purchase.objects.filter(member_id__gte=first, member_id__lte=last), start
     )
 
 
