@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from core.errors import DomainError, InvalidInput
 from core.outage import is_database_unavailable
-from customers.errors import EmailTaken, MemberExists, MemberNotFound
+from customers.errors import EmailTaken, MemberExists, MemberNotFound, SMSUnavailable
 from customers.otp import CodeExpired, CodeInvalid, CodeLocked, CodeRateLimited
 from loyalty.errors import PurchaseExists, PurchaseNotFound, RefundExists, RequestInProgress
 
@@ -56,6 +56,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     CodeExpired: status.HTTP_400_BAD_REQUEST,
     CodeLocked: status.HTTP_400_BAD_REQUEST,
     CodeRateLimited: status.HTTP_429_TOO_MANY_REQUESTS,
+    SMSUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 

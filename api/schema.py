@@ -58,6 +58,11 @@ _EXAMPLES = {
     ),
     422: ("insufficient_points", "The member does not have that many points available.", {}),
     429: ("throttled", "Request was throttled. Expected available in 12 seconds.", {}),
+    503: (
+        "sms_unavailable",
+        "The SMS could not be sent right now. Please try again in a minute.",
+        {},
+    ),
 }
 
 _DESCRIPTIONS = {
@@ -74,6 +79,8 @@ _DESCRIPTIONS = {
     "`wrong` with `attempts_left`, `expired`, `locked` or `qr_expired`).",
     429: "Too many requests for this key (`throttled`; see the Retry-After header), or too many "
     "confirmation codes for this member (`otp_rate_limited` with `retry_after`, seconds).",
+    503: "The SMS gateway is down or refused the message (`sms_unavailable`): nothing was sent; "
+    "retry later.",
 }
 
 

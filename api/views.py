@@ -293,7 +293,7 @@ class ConfirmationCodeView(PartnerView):
         "With an `Idempotency-Key`, a retry does not send another SMS.",
         parameters=[doc.path_id("id", "Member id."), doc.IDEMPOTENCY_KEY_OPTIONAL],
         request=None,
-        responses={202: s.ConfirmationCodeOut, **doc.errors(404, 422, 429)},
+        responses={202: s.ConfirmationCodeOut, **doc.errors(404, 422, 429, 503)},
     )
     def post(self, request, id):
         def work(_claim):

@@ -144,17 +144,27 @@ class ImportantDateForm(forms.Form):
 
 
 class NotificationForm(forms.Form):
-    """One checkbox per channel and kind, named `<channel>__<kind>`."""
+    """One checkbox per channel and kind, named `<channel>__<kind>`. A channel without the
+    member's marketing consent shows its boxes off whatever was chosen before: nothing goes
+    there until the consent is given (ticking a box gives it, campaigns.unsubscribe)."""
 
-    def __init__(self, *args, choices: dict[tuple[str, str], bool], **kwargs):
+    def __init__(self, *args, choices: dict[tuple[str, str], bool], consented: set[str], **kwargs):
         super().__init__(*args, **kwargs)
+        self.consented = consented
         for (channel, kind), enabled in choices.items():
             self.fields[f"{channel}__{kind}"] = forms.BooleanField(
                 label=f"{NotificationPreference.Kind(kind).label} — "
                 f"{NotificationPreference.Channel(channel).label}",
                 required=False,
-                initial=enabled,
+                initial=enabled and channel in consented,
             )
+
+    def channels(self):
+        """[(channel, label, consent given?)] in the table's column order."""
+        return [
+            (channel.value, channel.label, channel.value in self.consented)
+            for channel in NotificationPreference.Channel
+        ]
 
     def rows(self):
         """[(kind label, [(channel label, bound field)])] for a kind × channel table."""

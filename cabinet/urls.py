@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cabinet.views import auth, history, home, profile, statement
+from cabinet.views import auth, history, home, notifications, profile, statement
 
 app_name = "cabinet"
 urlpatterns = [
@@ -21,7 +21,12 @@ urlpatterns = [
     path("profile/", profile.profile, name="profile"),
     path("profile/dates/", profile.date_add, name="date_add"),
     path("profile/dates/<int:pk>/remove/", profile.date_remove, name="date_remove"),
-    path("profile/notifications/", profile.notifications, name="notifications"),
+    path("profile/notifications/", notifications.notifications, name="notifications"),
+    path("profile/push/subscribe/", notifications.push_subscribe, name="push_subscribe"),
+    path("profile/push/unsubscribe/", notifications.push_unsubscribe, name="push_unsubscribe"),
+    path("profile/push/<int:pk>/remove/", notifications.push_remove, name="push_remove"),
+    path("sw.js", notifications.service_worker, name="service_worker"),
+    path("unsubscribe/<str:token>/", notifications.unsubscribe_page, name="unsubscribe"),
     path("profile/consents/", profile.consent, name="consent"),
     path("profile/my-data.json", profile.data_export, name="data_export"),
     path("profile/erase/", profile.erase, name="erase"),

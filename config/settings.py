@@ -39,6 +39,8 @@ if not DEBUG and (
     )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The public address of the site: links in messages (cabinet, unsubscribe) start with it.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -179,6 +181,25 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.file
 EMAIL_FILE_PATH = OUTBOX_DIR
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kopilka <noreply@kopilka.local>")
 SMS_BACKEND = env.str("SMS_BACKEND", default="customers.sms.FileSMSBackend")
+# customers.sms.HttpSMSBackend: SMSC.ru's HTTP API (login + password, or an API key).
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="https://smsc.ru/sys/send.php")
+SMS_GATEWAY_LOGIN = env.str("SMS_GATEWAY_LOGIN", default="")
+SMS_GATEWAY_PASSWORD = env.str("SMS_GATEWAY_PASSWORD", default="")
+SMS_GATEWAY_API_KEY = env.str("SMS_GATEWAY_API_KEY", default="")
+SMS_GATEWAY_SENDER = env.str("SMS_GATEWAY_SENDER", default="")
+SMS_GATEWAY_CONNECT_TIMEOUT = env.float("SMS_GATEWAY_CONNECT_TIMEOUT", default=3.05)
+SMS_GATEWAY_READ_TIMEOUT = env.float("SMS_GATEWAY_READ_TIMEOUT", default=10.0)
+SMS_GATEWAY_RETRIES = env.int("SMS_GATEWAY_RETRIES", default=2)
+SMS_GATEWAY_BACKOFF = env.float("SMS_GATEWAY_BACKOFF", default=0.5)
+# Web push: campaigns.push.FilePushBackend writes push-*.json into OUTBOX_DIR;
+# campaigns.push.WebPushBackend sends through the browsers' push services with the VAPID keys
+# (`manage.py vapid_keys` makes a pair). Without a public key the cabinet offers no push.
+PUSH_BACKEND = env.str("PUSH_BACKEND", default="campaigns.push.FilePushBackend")
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:noreply@kopilka.local")
+PUSH_TIMEOUT = env.float("PUSH_TIMEOUT", default=10.0)
+PUSH_TTL = env.int("PUSH_TTL", default=86400)
 
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

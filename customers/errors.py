@@ -52,3 +52,10 @@ class MemberBlocked(DomainError):
 class InvalidReferralCode(InvalidInput):
     code = "invalid_referral_code"
     default_detail = _("No member has this referral code.")
+
+
+class SMSUnavailable(DomainError):
+    """The SMS gateway is down or refused the message (customers.sms): nothing was sent."""
+
+    code = "sms_unavailable"
+    default_detail = _("The SMS could not be sent right now. Please try again in a minute.")

@@ -13,6 +13,8 @@ bash scripts/bootstrap.sh
 
 export DEBUG=true
 port="${PORT:-8000}"
+# Links in the messages the demo sends (outbox files in var/outbox) point at this server.
+export SITE_URL="${SITE_URL:-http://127.0.0.1:$port}"
 py=.venv/bin/python
 mkdir -p var/log var/run
 
@@ -64,6 +66,11 @@ servers=yes
 urls=$($py scripts/embedded.py start var "${without[@]}")
 eval "$urls"
 
+# Web push needs a VAPID key pair: the demo makes one once and keeps it in var/vapid.env.
+if [ -z "${VAPID_PUBLIC_KEY:-}" ]; then
+  [ -s var/vapid.env ] || $py manage.py vapid_keys >var/vapid.env
+  set -a; . var/vapid.env; set +a
+fi
 $py manage.py migrate --noinput -v 0
 if command -v msgfmt >/dev/null 2>&1 && [ -d locale ]; then
   $py manage.py compilemessages --ignore=.venv --ignore=.tools -v 0

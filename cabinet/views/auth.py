@@ -33,6 +33,7 @@ from customers.otp import (
 )
 from customers.phones import mask_phone, normalize_phone
 from customers.services import consent_text
+from customers.sms import SMSError
 from loyalty.services.enrolment import enroll_member
 from loyalty.services.program import get_program
 
@@ -59,6 +60,11 @@ def _send(request, form, target: str, *, purpose: str) -> bool:
             None,
             _("Too many codes were requested. Try again in %(minutes)d min.")
             % {"minutes": minutes},
+        )
+        return False
+    except SMSError:  # the SMS gateway is down or refused it (customers.sms): say so, no 500
+        form.add_error(
+            None, _("We could not send the code just now. Please try again in a few minutes.")
         )
         return False
     return True

@@ -1,4 +1,5 @@
-"""The member's profile: details, important dates, notification choices and consents."""
+"""The member's profile: details, important dates and consents (notification choices have
+their own page, cabinet/views/notifications.py)."""
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -7,18 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cabinet.forms import EraseForm, ImportantDateForm, NotificationForm, ProfileForm
+from cabinet.forms import EraseForm, ImportantDateForm, ProfileForm
 from cabinet.member_auth import logout_member, member_required
 from cabinet.views.common import add_domain_error, render_page
 from campaigns import events
 from customers.errors import DomainError
 from customers.models import Consent, DataRequest
-from customers.notifications import (
-    add_important_date,
-    notification_choices,
-    remove_important_date,
-    set_notification_choices,
-)
+from customers.notifications import add_important_date, remove_important_date
 from customers.selectors import live_consents
 from customers.services import erase_member, record_data_request, set_consent, update_profile
 from loyalty.personal_data import member_data_json
@@ -46,7 +42,6 @@ def _profile_page(request, *, profile_form=None, date_form=None, status=200):
             ),
             "date_form": date_form or ImportantDateForm(),
             "dates": member.important_dates.all(),
-            "notification_form": NotificationForm(choices=notification_choices(member)),
             "consents": consents,
             "consent_history": member.consents.all(),
         },
@@ -101,16 +96,6 @@ def date_remove(request, pk: int):
     if not remove_important_date(member=request.member, date_id=pk):
         raise Http404
     messages.success(request, _("The date is removed."))
-    return redirect("cabinet:profile")
-
-
-@member_required
-@require_POST
-def notifications(request):
-    form = NotificationForm(request.POST, choices=notification_choices(request.member))
-    if form.is_valid():
-        set_notification_choices(member=request.member, choices=form.choices())
-        messages.success(request, _("Your notification choices are saved."))
     return redirect("cabinet:profile")
 
 

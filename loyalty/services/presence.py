@@ -29,9 +29,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from customers import otp
-from customers.errors import MemberBlocked, MemberNotFound
+from customers.errors import MemberBlocked, MemberNotFound, SMSUnavailable
 from customers.models import LoginCode, Member
-from customers.sms import send_sms
+from customers.sms import SMSError, send_sms
 from loyalty.errors import ConfirmationInvalid, ConfirmationRequired
 from loyalty.models import Program
 from loyalty.store.codes import use_latest_code
@@ -121,7 +121,7 @@ def send_redeem_code(*, member_id: int, now: dt.datetime) -> dt.timedelta:
 
     Limited like the cabinet's login codes (per member; the till's address is not counted, a
     shop's tills share one): too many → CodeRateLimited (`otp_rate_limited`, `retry_after`).
-    Returns how long the code lives.
+    Returns how long the code lives; a gateway that is down → SMSUnavailable.
     """
     member = Member.objects.only("id", "phone", "status", "language").filter(pk=member_id).first()
     if member is None:
@@ -135,7 +135,10 @@ def send_redeem_code(*, member_id: int, now: dt.datetime) -> dt.timedelta:
             "Kopilka: code %(code)s to spend your points at the till. Valid for %(minutes)s "
             "minutes. Do not tell it to anyone over the phone."
         ) % {"code": code, "minutes": minutes}
-    send_sms(member.phone, text)
+    try:
+        send_sms(member.phone, text)
+    except SMSError as exc:
+        raise SMSUnavailable() from exc
     return otp.CODE_LIFETIME
 
 

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
+from campaigns.unsubscribe import unsubscribe_token
 from customers.models import ImportantDate
 from desk.access import CASHIER_GROUP, member_ref
 from loyalty.services import adjust_points, record_purchase, refund_purchase
@@ -218,6 +219,7 @@ def test_cabinet_pages_and_forms_never_answer_a_server_error(world, outbox):
     ids = {
         "pk": world["purchase"].pk,
         "card_number": world["member"].card_number,
+        "token": unsubscribe_token(world["member"].pk, "email", "offers"),
     }
     member = Walker(login_as(Client(HTTP_ACCEPT_LANGUAGE="en"), world["member"]))
     # The date removal route takes an important date's id, not a purchase's.

@@ -198,7 +198,7 @@ def test_notification_choices_are_saved_per_channel_and_kind(member_client, memb
     }
     assert stored[("sms", "offers")] is False
     assert stored[("email", "expiry")] is True
-    html = member_client.get(reverse("cabinet:profile")).content.decode()
+    html = member_client.get(reverse("cabinet:notifications")).content.decode()
     assert 'name="sms__offers"' in html and 'name="sms__offers" checked' not in html
 
 

@@ -220,3 +220,19 @@ def test_an_install_that_already_records_purchases_keeps_spending_open_on_upgrad
     buy(member, partner, now, "100.00")
     migration.keep_running_installs_open(apps, None)
     assert not Program.objects.get().needs_redeem_confirmation
+
+
+class _GatewayDown:
+    def send(self, phone, text):
+        from customers.sms import SMSTemporaryError
+
+        raise SMSTemporaryError("gateway down")
+
+
+def test_a_gateway_outage_when_sending_the_spending_code_is_a_clear_error(member, now, settings):
+    from customers.errors import SMSUnavailable
+
+    settings.SMS_BACKEND = "tests.loyalty.test_presence._GatewayDown"
+    with pytest.raises(SMSUnavailable) as caught:
+        send_redeem_code(member_id=member.pk, now=now)
+    assert caught.value.code == "sms_unavailable"

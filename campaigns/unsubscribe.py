@@ -1,0 +1,147 @@
+"""What a member switches off and on: the one-click unsubscribe link in every marketing message
+and the choices the cabinet saves.
+
+The link carries a signed token (member, channel, topic) and works without login, so that one
+click (or a mail client's RFC 8058 one-click POST) switches that topic off for that channel.
+From the page the member can also switch off all marketing on that channel, which withdraws the
+channel's marketing consent through the consent service, or undo either. Every change is stored
+as NotificationPreference rows or consent history, so the back-office sees what happened.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+
+from customers.models import Member, NotificationPreference
+from customers.notifications import (
+    CHANNEL_CONSENT,
+    consented_channels,
+    set_notification_choices,
+)
+from customers.services import consent_text, set_consent
+
+SALT = "campaigns.unsubscribe"
+SOURCE = "unsubscribe"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Who a link is for and what it is about."""
+
+    member: Member
+    channel: str
+    topic: str
+
+
+class BadToken(Exception):
+    """The link is damaged, forged, or for a member who is no longer there."""
+
+    code = "bad_unsubscribe_token"
+
+
+def unsubscribe_token(member_id: int, channel: str, topic: str) -> str:
+    return signing.Signer(salt=SALT).sign_object([member_id, channel, topic], compress=False)
+
+
+def unsubscribe_url(member_id: int, channel: str, topic: str) -> str:
+    """The absolute link that switches `topic` off for `channel` for this member, no login
+    needed. It does not expire: an old letter's link still works."""
+    token = unsubscribe_token(member_id, channel, topic)
+    return settings.SITE_URL + reverse("cabinet:unsubscribe", args=[token])
+
+
+def read_token(token: str) -> Subscription:
+    """The member, channel and topic a token names; BadToken if it is not one of ours."""
+    try:
+        member_id, channel, topic = signing.Signer(salt=SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise BadToken from exc
+    if (
+        not isinstance(member_id, int)
+        or channel not in NotificationPreference.Channel.values
+        or topic not in NotificationPreference.Kind.values
+    ):
+        raise BadToken
+    member = Member.objects.filter(pk=member_id, erased_at__isnull=True).first()
+    if member is None:
+        raise BadToken
+    return Subscription(member=member, channel=channel, topic=topic)
+
+
+def switch_off_topic(subscription: Subscription) -> None:
+    """Stop messages about this topic on this channel (doing it twice changes nothing)."""
+    set_notification_choices(
+        member=subscription.member, choices={(subscription.channel, subscription.topic): False}
+    )
+
+
+def switch_off_channel(subscription: Subscription, *, now: dt.datetime) -> None:
+    """Stop all marketing on this channel: the topic is off and the channel's marketing consent
+    is withdrawn (stamped with where it was withdrawn)."""
+    with transaction.atomic():
+        switch_off_topic(subscription)
+        set_consent(
+            member=subscription.member,
+            kind=CHANNEL_CONSENT[subscription.channel],
+            given=False,
+            now=now,
+            source=SOURCE,
+        )
+
+
+def undo(subscription: Subscription, *, now: dt.datetime, consent_too: bool) -> None:
+    """Take an unsubscribe back: the topic is on again and, when the member had switched off
+    the whole channel here, the channel's marketing consent is given again."""
+    with transaction.atomic():
+        if consent_too:
+            set_consent(
+                member=subscription.member,
+                kind=CHANNEL_CONSENT[subscription.channel],
+                given=True,
+                now=now,
+                source=SOURCE,
+            )
+        set_notification_choices(
+            member=subscription.member, choices={(subscription.channel, subscription.topic): True}
+        )
+
+
+def choose_notifications(
+    *, member: Member, choices: dict[tuple[str, str], bool], now: dt.datetime, source: str
+) -> set[str]:
+    """Save the member's choices from the cabinet. Switching a topic on for a channel without
+    marketing consent gives that consent (its standard wording, stamped with `source`); the
+    choices of a channel left without consent are not stored, so that giving the consent later
+    turns its topics on as the default says. Returns the channels whose consent was given."""
+    consented = consented_channels([member.pk]).get(member.pk, set())
+    given: set[str] = set()
+    kept: dict[tuple[str, str], bool] = {}
+    for (channel, topic), enabled in choices.items():
+        if channel in consented:
+            kept[(channel, topic)] = enabled
+        elif enabled:
+            given.add(channel)
+    kept.update(
+        {
+            (channel, topic): enabled
+            for (channel, topic), enabled in choices.items()
+            if channel in given
+        }
+    )
+    with transaction.atomic():
+        for channel in sorted(given):
+            kind = CHANNEL_CONSENT[channel]
+            set_consent(
+                member=member,
+                kind=kind,
+                given=True,
+                now=now,
+                source=source,
+                text=consent_text(kind),
+            )
+        set_notification_choices(member=member, choices=kept)
+    return given
