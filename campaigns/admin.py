@@ -518,3 +518,8 @@ class AwardAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Triggers, the message log and the messaging settings; segments, their members and counts,
+# the RFM thresholds.
+from campaigns import messaging_admin, segment_admin  # noqa: E402, F401

@@ -428,9 +428,10 @@ class MemberAdmin(PhoneSearchMixin, PersonalDataExportMixin, ImportExportMixin, 
         "created_at",
         "updated_at",
         "account_link",
+        "messages_link",
     )
     fieldsets = (
-        (None, {"fields": ("phone", "card_number", "status", "account_link")}),
+        (None, {"fields": ("phone", "card_number", "status", "account_link", "messages_link")}),
         (_("Profile"), {"fields": ("first_name", "last_name", "email", "birth_date", "language")}),
         (
             _("Enrolment"),
@@ -503,6 +504,13 @@ class MemberAdmin(PhoneSearchMixin, PersonalDataExportMixin, ImportExportMixin, 
             return "—"
         url = reverse("admin:loyalty_account_change", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("balance, lots, ledger, adjustments"))
+
+    @admin.display(description=_("messages"))
+    def messages_link(self, obj: Member):
+        if obj.pk is None:
+            return "—"
+        url = reverse("admin:campaigns_message_changelist") + f"?member__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("what triggers sent or held back"))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

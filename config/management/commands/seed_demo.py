@@ -39,6 +39,7 @@ from config.management.commands._demo_data import (
     STARTED_DAYS_AGO,
     translit,
 )
+from config.management.commands._demo_messaging import seed_messages
 from customers.models import Consent, ImportantDate, Member, User
 from customers.phones import normalize_phone
 from loyalty.defaults import ensure_defaults
@@ -93,6 +94,9 @@ class Command(BaseCommand):
             activate_due_points(now=self.now)
             burn_expired_points(now=self.now)
             review_tiers(now=self.now)
+            messages = seed_messages(now=self.now)  # a week of triggered messages
+            if messages:
+                self.stdout.write(f"Demo messages by status: {messages}")
 
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(
