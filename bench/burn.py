@@ -7,9 +7,9 @@ The database must be a dedicated PostgreSQL one (it is created if missing, migra
 members, accounts, lots and entries are replaced). The script creates N lots due to expire
 (with their earn entries and consistent balances) with generate_series, times
 `burn_expired_points` (the service behind `manage.py burn_points`) in a child process and
-reads that process's peak memory (ru_maxrss), then recreates identical data and times one plain
-SQL statement that zeroes the lots, writes one expire entry per lot and updates the balances.
-It checks both left the same ledger and prints the ratio and a markdown row.
+reads that process's peak memory (VmHWM, bench/memory.py), then recreates identical data and
+times one plain SQL statement that zeroes the lots, writes one expire entry per lot and
+updates the balances. It checks both left the same ledger and prints the ratio and a markdown row.
 """
 
 import argparse
@@ -180,9 +180,8 @@ def ledger_state() -> dict:
 
 
 def child(batch_size: int | None) -> None:
-    """Run the service alone in this process, so ru_maxrss is its own peak."""
+    """Run the service alone in this process, so its peak memory (bench/memory.py) is its own."""
     import datetime as dt
-    import resource
 
     setup_django()
     from loyalty.services import burn_expired_points
@@ -192,8 +191,10 @@ def child(batch_size: int | None) -> None:
     started = time.perf_counter()
     count = burn_expired_points(now=now, **kwargs)
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "count": count, "peak_mb": peak_kb / 1024}))
+    from memory import peak_mb
+
+    peak = peak_mb()
+    print(json.dumps({"seconds": seconds, "count": count, "peak_mb": peak}))
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ Builds M members with accounts and a purchase history directly in SQL (generate_
 whole and 3 % half; every account starts at the tier its 18-month spend would have reached
 (as if upgrades happened and no review ran), 10 % with a grace period that began 40 days ago,
 1 % pinned to Silver. Then it times three reviews, each in a fresh Python process so its peak
-memory (ru_maxrss) is its own: the first review, the same review again (nothing left to do),
-and a review 31 days later (the downgrades due). It prints markdown rows for
+memory (VmHWM, bench/memory.py) is its own: the first review, the same review again (nothing
+left to do), and a review 31 days later (the downgrades due). It prints markdown rows for
 docs/PERFORMANCE.md, with a baseline: one SQL aggregate of every member's qualifying spend.
 
 The database must be empty, or a bench database made by this script earlier (`--reset`
@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -142,13 +141,15 @@ def build(connection, members: int, keep: bool, reset: bool) -> None:
 def run_review(now: dt.datetime, batch_size: int) -> None:
     """In the child process: time one review, print JSON."""
     setup_django()
+    from memory import peak_mb
+
     from loyalty.services import review_tiers
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_mb() * 1024
     started = time.perf_counter()
     stats = review_tiers(now=now, batch_size=batch_size)
     elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_mb() * 1024
     print(json.dumps({"seconds": elapsed, "rss_before_kb": before, "peak_kb": peak, **stats}))
 
 
