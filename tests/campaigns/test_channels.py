@@ -325,3 +325,18 @@ def test_push_addresses_of_a_chunk_of_members_cost_one_query(now, django_assert_
             "push_subscriptions"
         )
         assert {channels.address_of("push", m) for m in chunk} == {"fcm.googleapis.com"}
+
+
+def test_an_unsubscribe_link_is_short_enough_for_an_sms_and_names_every_topic_and_channel():
+    from campaigns.unsubscribe import read_token, unsubscribe_token, unsubscribe_url
+    from customers.models import NotificationPreference
+    from tests.factories import make_member
+
+    member = make_member()
+    for channel in NotificationPreference.Channel.values:
+        for topic in NotificationPreference.Kind.values:
+            token = unsubscribe_token(member.pk, channel, topic)
+            assert len(token) <= 30
+            read = read_token(token)
+            assert (read.member, read.channel, read.topic) == (member, channel, topic)
+    assert len(unsubscribe_url(member.pk, "sms", "offers")) <= len("http://localhost:8000") + 45
