@@ -6,7 +6,7 @@ from django import forms
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import NotificationPreference
+from customers.models import TIME_ZONES, NotificationPreference
 from loyalty.models import LedgerEntry
 
 
@@ -134,6 +134,12 @@ class ProfileForm(forms.Form):
         label=_("Birth date"),
         required=False,
         widget=DateInput(attrs={"autocomplete": "bday"}),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=TIME_ZONES,
+        required=False,
+        help_text=_("Messages never come at night by this clock."),
     )
 
 

@@ -373,7 +373,15 @@ class MemberChangeForm(forms.ModelForm):
 
     class Meta:
         model = Member
-        fields = ("email", "first_name", "last_name", "birth_date", "status", "language")
+        fields = (
+            "email",
+            "first_name",
+            "last_name",
+            "birth_date",
+            "status",
+            "language",
+            "time_zone",
+        )
 
     def clean_email(self):
         email = normalize_email(self.cleaned_data.get("email"))
@@ -432,7 +440,19 @@ class MemberAdmin(PhoneSearchMixin, PersonalDataExportMixin, ImportExportMixin, 
     )
     fieldsets = (
         (None, {"fields": ("phone", "card_number", "status", "account_link", "messages_link")}),
-        (_("Profile"), {"fields": ("first_name", "last_name", "email", "birth_date", "language")}),
+        (
+            _("Profile"),
+            {
+                "fields": (
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "birth_date",
+                    "language",
+                    "time_zone",
+                )
+            },
+        ),
         (
             _("Enrolment"),
             {

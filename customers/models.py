@@ -14,6 +14,24 @@ class User(AbstractUser):
         verbose_name_plural = _("staff users")
 
 
+# The time zones of Russia, for a member's quiet hours (empty: the program's).
+TIME_ZONES = [
+    ("", _("the program's time zone")),
+    ("Europe/Kaliningrad", _("Kaliningrad (UTC+2)")),
+    ("Europe/Moscow", _("Moscow (UTC+3)")),
+    ("Europe/Samara", _("Samara (UTC+4)")),
+    ("Asia/Yekaterinburg", _("Yekaterinburg (UTC+5)")),
+    ("Asia/Omsk", _("Omsk (UTC+6)")),
+    ("Asia/Novosibirsk", _("Novosibirsk (UTC+7)")),
+    ("Asia/Krasnoyarsk", _("Krasnoyarsk (UTC+7)")),
+    ("Asia/Irkutsk", _("Irkutsk (UTC+8)")),
+    ("Asia/Yakutsk", _("Yakutsk (UTC+9)")),
+    ("Asia/Vladivostok", _("Vladivostok (UTC+10)")),
+    ("Asia/Magadan", _("Magadan (UTC+11)")),
+    ("Asia/Kamchatka", _("Kamchatka (UTC+12)")),
+]
+
+
 class Member(models.Model):
     """A participant of the loyalty program."""
 
@@ -56,7 +74,8 @@ class Member(models.Model):
         max_length=64,
         blank=True,
         default="",
-        help_text=_("For quiet hours, e.g. Asia/Yekaterinburg; empty: the program's time zone."),
+        choices=TIME_ZONES,
+        help_text=_("For quiet hours; empty: the program's time zone."),
     )
     closure_requested_at = models.DateTimeField(_("closure requested at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)

@@ -15,7 +15,7 @@ from customers.errors import (
     InvalidReferralCode,
     MemberExists,
 )
-from customers.models import Consent, DataRequest, LoginCode, Member
+from customers.models import TIME_ZONES, Consent, DataRequest, LoginCode, Member
 from customers.phones import normalize_phone
 
 CONSENT_TEXT_VERSION = "2026-11"
@@ -149,8 +149,10 @@ def update_profile(
     first_name: str | None = None,
     last_name: str | None = None,
     birth_date: dt.date | None = None,
+    time_zone: str | None = None,
 ) -> Member:
-    """Change a member's own profile fields; e-mail stays unique across members.
+    """Change a member's own profile fields; e-mail stays unique across members; the time zone
+    (for quiet hours) is one of TIME_ZONES.
 
     The day a member's status becomes closed is kept (`closed_at`): erasure after closure
     counts from it.
@@ -171,6 +173,10 @@ def update_profile(
         member.first_name = first_name.strip()
     if last_name is not None:
         member.last_name = last_name.strip()
+    if time_zone is not None:
+        if time_zone not in dict(TIME_ZONES):
+            raise InvalidInput(fields={"time_zone": [str(_("Choose a time zone from the list."))]})
+        member.time_zone = time_zone
     member.save()
     return member
 

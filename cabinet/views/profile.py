@@ -38,6 +38,7 @@ def _profile_page(request, *, profile_form=None, date_form=None, status=200):
                     "last_name": member.last_name,
                     "email": member.email,
                     "birth_date": member.birth_date,
+                    "time_zone": member.time_zone,
                 }
             ),
             "date_form": date_form or ImportantDateForm(),
@@ -65,6 +66,7 @@ def profile(request):
                 last_name=data["last_name"],
                 email=data["email"],
                 birth_date=data["birth_date"],
+                time_zone=data["time_zone"],
             )
         except DomainError as exc:
             add_domain_error(form, exc)

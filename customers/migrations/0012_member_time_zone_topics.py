@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='member',
             name='time_zone',
-            field=models.CharField(blank=True, default='', help_text="For quiet hours, e.g. Asia/Yekaterinburg; empty: the program's time zone.", max_length=64, verbose_name='time zone'),
+            field=models.CharField(blank=True, choices=[('', "the program's time zone"), ('Europe/Kaliningrad', 'Kaliningrad (UTC+2)'), ('Europe/Moscow', 'Moscow (UTC+3)'), ('Europe/Samara', 'Samara (UTC+4)'), ('Asia/Yekaterinburg', 'Yekaterinburg (UTC+5)'), ('Asia/Omsk', 'Omsk (UTC+6)'), ('Asia/Novosibirsk', 'Novosibirsk (UTC+7)'), ('Asia/Krasnoyarsk', 'Krasnoyarsk (UTC+7)'), ('Asia/Irkutsk', 'Irkutsk (UTC+8)'), ('Asia/Yakutsk', 'Yakutsk (UTC+9)'), ('Asia/Vladivostok', 'Vladivostok (UTC+10)'), ('Asia/Magadan', 'Magadan (UTC+11)'), ('Asia/Kamchatka', 'Kamchatka (UTC+12)')], default='', help_text="For quiet hours; empty: the program's time zone.", max_length=64, verbose_name='time zone'),
         ),
         migrations.AlterField(
             model_name='notificationpreference',

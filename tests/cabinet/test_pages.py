@@ -161,6 +161,19 @@ def test_profile_changes_names_email_and_birth_date(member_client, member):
     )
 
 
+def test_the_member_sets_their_time_zone_for_quiet_hours(member_client, member):
+    url = reverse("cabinet:profile")
+    assert member_client.post(url, {"time_zone": "Asia/Irkutsk"}).status_code == 302
+    member.refresh_from_db()
+    assert member.time_zone == "Asia/Irkutsk"
+    page = member_client.get(url).content.decode()
+    assert '<option value="Asia/Irkutsk" selected>' in page
+    refused = member_client.post(url, {"time_zone": "Mars/Olympus"})
+    assert refused.status_code == 400
+    member.refresh_from_db()
+    assert member.time_zone == "Asia/Irkutsk"
+
+
 def test_profile_refuses_an_email_of_another_member(member_client):
     make_member(email="taken@example.com")
     response = member_client.post(reverse("cabinet:profile"), {"email": "taken@example.com"})
