@@ -98,6 +98,10 @@ def _compiled(source: str, html: bool) -> Template:
     return (_HTML if html else _TEXT).from_string(source)
 
 
+def _filled(source: str, context: dict, *, html: bool) -> str:
+    return _compiled(source, html).render(Context(context)) if source else ""
+
+
 def check_syntax(source: str) -> str | None:
     """The syntax error of a template text, or None (the admin form shows it)."""
     try:
@@ -139,10 +143,15 @@ def variables_for(
         "tier": (recipient.tier_en or recipient.tier) if english else recipient.tier,
         "card_last4": recipient.card_number[-4:],
         "program_name": get_program().name,
-        "cabinet_url": settings.SITE_URL + reverse("cabinet:home"),
+        "cabinet_url": _cabinet_url(settings.SITE_URL),
         "unsubscribe_url": unsubscribe_url(recipient.member_id, channel, topic),
         **occasion,
     }
+
+
+@lru_cache(maxsize=8)
+def _cabinet_url(site_url: str) -> str:
+    return site_url + reverse("cabinet:home")
 
 
 def _dates(variables: dict) -> dict:
@@ -160,7 +169,7 @@ def render(template: MessageTemplate, variables: dict) -> Rendered:
     TemplateSyntaxError on a broken one."""
     context = _dates(variables)
     with translation.override(template.language):
-        subject = _compiled(template.subject, False).render(Context(context)).strip()
-        text = _compiled(template.text, False).render(Context(context)).strip()
-        html = _compiled(template.html, True).render(Context(context)) if template.html else ""
+        subject = _filled(template.subject, context, html=False).strip()
+        text = _filled(template.text, context, html=False).strip()
+        html = _filled(template.html, context, html=True)
     return Rendered(subject=" ".join(subject.split()), text=text, html=html)

@@ -11,6 +11,7 @@ as NotificationPreference rows or consent history, so the back-office sees what 
 import base64
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
@@ -66,8 +67,13 @@ def unsubscribe_token(member_id: int, channel: str, topic: str) -> str:
 def unsubscribe_url(member_id: int, channel: str, topic: str) -> str:
     """The absolute link that switches `topic` off for `channel` for this member, no login
     needed. It does not expire: an old letter's link still works."""
-    token = unsubscribe_token(member_id, channel, topic)
-    return settings.SITE_URL + reverse("cabinet:unsubscribe", args=[token])
+    return _link_prefix(settings.SITE_URL) + unsubscribe_token(member_id, channel, topic) + "/"
+
+
+@lru_cache(maxsize=8)
+def _link_prefix(site_url: str) -> str:
+    """The link up to its token (a dispatch makes thousands: the URL is resolved once)."""
+    return site_url + reverse("cabinet:unsubscribe", args=["-"]).removesuffix("-/")
 
 
 def read_token(token: str) -> Subscription:
