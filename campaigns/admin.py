@@ -26,7 +26,7 @@ from campaigns.forms import CampaignForm, ImportForm, PreviewForm
 from campaigns.models import Award, Campaign
 from campaigns.preview import preview_purchase
 from campaigns.reports import campaign_report
-from customers.admin import add_domain_error
+from customers.admin import ReadOnlyMixin, add_domain_error
 from customers.errors import DomainError
 from customers.staff_access import can_see_personal_data
 
@@ -466,7 +466,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Award)
-class AwardAdmin(admin.ModelAdmin):
+class AwardAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """What campaigns gave, read-only; a member shows as a number and card, never a phone."""
 
     list_display = ("created_at", "campaign", "member_number", "points", "held_out", "occasion")
@@ -509,15 +509,6 @@ class AwardAdmin(admin.ModelAdmin):
 
     def get_search_fields(self, request):
         return ("=member__card_number",) if can_see_personal_data(request.user) else ()
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # Triggers, the message log and the messaging settings; segments, their members and counts,

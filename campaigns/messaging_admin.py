@@ -33,7 +33,7 @@ from campaigns.messaging_preview import SAMPLE_OCCASIONS, render_preview
 from campaigns.messaging_reports import trigger_report
 from campaigns.models import Message, MessageTemplate, MessagingSettings, Trigger
 from campaigns.models.messaging import Channel
-from customers.admin import MemberPrivacyMixin, PhoneSearchMixin
+from customers.admin import MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin
 from customers.staff_access import can_see_personal_data
 
 Kind = Trigger.Kind
@@ -282,7 +282,7 @@ class TriggerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(MemberPrivacyMixin, PhoneSearchMixin, admin.ModelAdmin):
+class MessageAdmin(ReadOnlyMixin, MemberPrivacyMixin, PhoneSearchMixin, admin.ModelAdmin):
     """The message log: what each trigger made of each occasion, read-only for everyone."""
 
     list_display = (
@@ -346,15 +346,6 @@ class MessageAdmin(MemberPrivacyMixin, PhoneSearchMixin, admin.ModelAdmin):
         if self._hides_personal_data(request):
             return tuple(n for n in names if n not in self.personal_fields)
         return names
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(MessagingSettings)

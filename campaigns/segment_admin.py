@@ -25,7 +25,7 @@ from campaigns.models import RfmSettings, Segment, SegmentMember
 from campaigns.segment_lists import read_rows, upload_static
 from campaigns.segments import rule_problems
 from core.errors import DomainError
-from customers.admin import MemberPrivacyMixin, PersonalDataExportMixin
+from customers.admin import MemberPrivacyMixin, PersonalDataExportMixin, ReadOnlyMixin
 
 Kind = Segment.Kind
 COUNT_DAYS = 90  # days of counts shown on a segment's page
@@ -241,7 +241,9 @@ class SegmentMemberResource(resources.ModelResource):
 
 
 @admin.register(SegmentMember)
-class SegmentMemberAdmin(MemberPrivacyMixin, PersonalDataExportMixin, admin.ModelAdmin):
+class SegmentMemberAdmin(
+    ReadOnlyMixin, MemberPrivacyMixin, PersonalDataExportMixin, admin.ModelAdmin
+):
     """Who is in a segment (filter by segment), read-only; the export is logged."""
 
     resource_classes = [SegmentMemberResource]
@@ -251,15 +253,6 @@ class SegmentMemberAdmin(MemberPrivacyMixin, PersonalDataExportMixin, admin.Mode
     show_full_result_count = False
     fields = ("segment", "member", "since")
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # --- the RFM thresholds --------------------------------------------------------------------------

@@ -91,6 +91,19 @@ class PhoneSearchMixin:
         return results, may_have_duplicates
 
 
+class ReadOnlyMixin:
+    """A record nobody adds, changes or deletes by hand (ledgers, logs): it can only be read."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class PersonalDataExportMixin(ExportMixin):
     """Every export in the back-office: offered only to staff allowed to take members' personal
     data out, and logged (who, when, which columns, how many rows, the filter or selection)
@@ -213,7 +226,7 @@ class Pseudonymous:
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(admin.ModelAdmin):
+class PersonalDataAccessAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The log of personal data taken out of the back-office: read-only, for superusers and
     staff holding its view permission (marketers)."""
 
@@ -238,18 +251,9 @@ class PersonalDataAccessAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(DataRequest)
-class DataRequestAdmin(admin.ModelAdmin):
+class DataRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Members' personal-data requests carried out (a copy handed out, an erasure): read-only,
     the record kept for the regulator (152-FZ)."""
 
@@ -260,15 +264,6 @@ class DataRequestAdmin(admin.ModelAdmin):
     show_full_result_count = False
     fields = ("created_at", "member", "kind", "source", "staff")
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ConsentInline(admin.TabularInline):

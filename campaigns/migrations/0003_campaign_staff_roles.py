@@ -1,8 +1,9 @@
 """Who works with campaigns: marketers add, change and read them and read their awards; analysts
 only read them (and so their reports). Nobody but a superuser deletes a campaign."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from core import roles
 
 MARKETER = "marketer"
 ANALYST = "analyst"
@@ -10,32 +11,15 @@ MARKETER_PERMISSIONS = ("add_campaign", "change_campaign", "view_campaign", "vie
 ANALYST_PERMISSIONS = ("view_campaign", "view_award")
 
 
-def _permissions(apps, codenames):
-    permission_model = apps.get_model("auth", "Permission")
-    return list(
-        permission_model.objects.filter(content_type__app_label="campaigns", codename__in=codenames)
-    )
+ROLES = {MARKETER: MARKETER_PERMISSIONS, ANALYST: ANALYST_PERMISSIONS}
 
 
 def grant(apps, schema_editor):
-    # Permissions are normally created after all migrations; make them now so they can be granted.
-    app_config = apps.get_app_config("campaigns")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    group_model = apps.get_model("auth", "Group")
-    marketer, _ = group_model.objects.get_or_create(name=MARKETER)
-    marketer.permissions.add(*_permissions(apps, MARKETER_PERMISSIONS))
-    analyst, _ = group_model.objects.get_or_create(name=ANALYST)
-    analyst.permissions.add(*_permissions(apps, ANALYST_PERMISSIONS))
+    roles.grant(apps, "campaigns", ROLES)
 
 
 def revoke(apps, schema_editor):
-    group_model = apps.get_model("auth", "Group")
-    for name, codenames in ((MARKETER, MARKETER_PERMISSIONS), (ANALYST, ANALYST_PERMISSIONS)):
-        group = group_model.objects.filter(name=name).first()
-        if group is not None:
-            group.permissions.remove(*_permissions(apps, codenames))
+    roles.revoke(apps, "campaigns", ROLES)
 
 
 class Migration(migrations.Migration):

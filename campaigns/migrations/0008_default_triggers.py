@@ -8,8 +8,9 @@ text, simple HTML), SMS and push (title and text) in Russian and English. Market
 and read triggers, their templates and the settings, and read the message log; analysts read all.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from core import roles
 
 MARKETER = "marketer"
 ANALYST = "analyst"
@@ -241,13 +242,6 @@ def templates_for(kind: str, language: str) -> list[dict]:
     ]
 
 
-def _permissions(apps, codenames):
-    permission_model = apps.get_model("auth", "Permission")
-    return list(
-        permission_model.objects.filter(content_type__app_label="campaigns", codename__in=codenames)
-    )
-
-
 def forwards(apps, schema_editor):
     trigger_model = apps.get_model("campaigns", "Trigger")
     template_model = apps.get_model("campaigns", "MessageTemplate")
@@ -275,30 +269,13 @@ def forwards(apps, schema_editor):
 
 
 def grant(apps):
-    # Permissions are normally created after all migrations; make them now so they can be granted.
-    app_config = apps.get_app_config("campaigns")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    group_model = apps.get_model("auth", "Group")
-    marketer, _ = group_model.objects.get_or_create(name=MARKETER)
-    marketer.permissions.add(*_permissions(apps, MARKETER_PERMISSIONS))
-    analyst, _ = group_model.objects.get_or_create(name=ANALYST)
-    analyst.permissions.add(*_permissions(apps, ANALYST_PERMISSIONS))
+    roles.grant(apps, "campaigns", {MARKETER: MARKETER_PERMISSIONS, ANALYST: ANALYST_PERMISSIONS})
 
 
 def backwards(apps, schema_editor):
-    group_model = apps.get_model("auth", "Group")
-    for name, codenames in ((MARKETER, MARKETER_PERMISSIONS), (ANALYST, ANALYST_PERMISSIONS)):
-        group = group_model.objects.filter(name=name).first()
-        if group is not None:
-            group.permissions.remove(*_permissions(apps, codenames))
-    # Default triggers that never sent anything go; the log keeps the others.
-    trigger_model = apps.get_model("campaigns", "Trigger")
-    codes = [row[0] for row in TRIGGERS]
-    unused = trigger_model.objects.filter(code__in=codes, messages__isnull=True)
-    apps.get_model("campaigns", "MessageTemplate").objects.filter(trigger__in=unused).delete()
-    trigger_model.objects.filter(pk__in=unused.values("pk")).delete()
+    roles.revoke(apps, "campaigns", {MARKETER: MARKETER_PERMISSIONS, ANALYST: ANALYST_PERMISSIONS})
+    # The triggers stay: running this migration forward again keeps them (get_or_create by
+    # code), and unapplying 0007 drops their tables.
 
 
 class Migration(migrations.Migration):

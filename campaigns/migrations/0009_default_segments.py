@@ -3,8 +3,9 @@ and change segments and the thresholds and see the members and counts; analysts 
 (members as numbers: the admin hides personal data from them). Nobody but a superuser deletes
 a segment (a campaign or trigger may name it)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from core import roles
 
 MARKETER = "marketer"
 ANALYST = "analyst"
@@ -32,13 +33,6 @@ RFM_SEGMENTS = (
 )
 
 
-def _permissions(apps, codenames):
-    permission_model = apps.get_model("auth", "Permission")
-    return list(
-        permission_model.objects.filter(content_type__app_label="campaigns", codename__in=codenames)
-    )
-
-
 def create_defaults(apps, schema_editor):
     segment_model = apps.get_model("campaigns", "Segment")
     for rfm_class, name, name_en, description in RFM_SEGMENTS:
@@ -55,24 +49,11 @@ def create_defaults(apps, schema_editor):
     settings_model = apps.get_model("campaigns", "RfmSettings")
     if not settings_model.objects.exists():
         settings_model.objects.create()
-    # Permissions are normally created after all migrations; make them now so they can be granted.
-    app_config = apps.get_app_config("campaigns")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    group_model = apps.get_model("auth", "Group")
-    marketer, _ = group_model.objects.get_or_create(name=MARKETER)
-    marketer.permissions.add(*_permissions(apps, MARKETER_PERMISSIONS))
-    analyst, _ = group_model.objects.get_or_create(name=ANALYST)
-    analyst.permissions.add(*_permissions(apps, ANALYST_PERMISSIONS))
+    roles.grant(apps, "campaigns", {MARKETER: MARKETER_PERMISSIONS, ANALYST: ANALYST_PERMISSIONS})
 
 
 def remove_defaults(apps, schema_editor):
-    group_model = apps.get_model("auth", "Group")
-    for name, codenames in ((MARKETER, MARKETER_PERMISSIONS), (ANALYST, ANALYST_PERMISSIONS)):
-        group = group_model.objects.filter(name=name).first()
-        if group is not None:
-            group.permissions.remove(*_permissions(apps, codenames))
+    roles.revoke(apps, "campaigns", {MARKETER: MARKETER_PERMISSIONS, ANALYST: ANALYST_PERMISSIONS})
     apps.get_model("campaigns", "Segment").objects.filter(kind="rfm").delete()
 
 

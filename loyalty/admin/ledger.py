@@ -21,6 +21,7 @@ from customers.admin import (
     MemberPrivacyMixin,
     PersonalDataExportMixin,
     PhoneSearchMixin,
+    ReadOnlyMixin,
     add_domain_error,
 )
 from customers.errors import DomainError
@@ -30,19 +31,6 @@ from loyalty.selectors import tier_progress
 from loyalty.services import adjust_points, pin_tier
 
 INLINE_ROWS = 50
-
-
-class ReadOnlyMixin:
-    """Nothing in the ledger is added, changed or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class NewestRowsFormSet(BaseInlineFormSet):

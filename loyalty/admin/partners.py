@@ -4,8 +4,12 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from customers.admin import MemberPrivacyMixin, PersonalDataExportMixin, PhoneSearchMixin
-from loyalty.admin.ledger import ReadOnlyMixin
+from customers.admin import (
+    MemberPrivacyMixin,
+    PersonalDataExportMixin,
+    PhoneSearchMixin,
+    ReadOnlyMixin,
+)
 from loyalty.models import Partner, Purchase, PurchaseLine, Refund, RefundLine, Store
 from loyalty.resources import PurchaseResource
 

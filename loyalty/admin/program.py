@@ -7,7 +7,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from customers.admin import MemberPrivacyMixin, PhoneSearchMixin
+from customers.admin import MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin
 from loyalty.errors import TierConfigInvalid
 from loyalty.models import Program, Tier, TierChange
 from loyalty.services.program import get_program
@@ -169,7 +169,7 @@ class TierAdmin(admin.ModelAdmin):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(MemberPrivacyMixin, PhoneSearchMixin, admin.ModelAdmin):
+class TierChangeAdmin(ReadOnlyMixin, MemberPrivacyMixin, PhoneSearchMixin, admin.ModelAdmin):
     phone_lookup = "account__member__phone"
     member_id_attr = "account_id"
     list_display = (
@@ -200,12 +200,3 @@ class TierChangeAdmin(MemberPrivacyMixin, PhoneSearchMixin, admin.ModelAdmin):
     @admin.display(description=_("member"), ordering="account__member__phone")
     def member(self, obj: TierChange):
         return obj.account.member
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
