@@ -56,6 +56,40 @@ def _columns(cursor, table: str) -> list[str]:
     return [c.name for c in connection.introspection.get_table_description(cursor, table)]
 
 
+# How a cloned member differs from the template: unique phone, card and referral code, no e-mail.
+MEMBER_CLONE = {
+    "id": "t.id + g",
+    "phone": "'+7901' || lpad(g::text, 7, '0')",
+    "card_number": "lpad(g::text, 13, '0')",
+    "referral_code": "'B' || g",
+    "email": "''",
+}
+
+
+def clone_members(cursor, template_id: int, count: int, **columns: str) -> None:
+    """`count` copies of the template member (ids template + 1 … template + count), each with
+    its account copied too; `columns` overrides MEMBER_CLONE's SQL expressions (over `g`)."""
+    from customers.models import Member
+    from loyalty.models import Account
+
+    member_t, account_t = Member._meta.db_table, Account._meta.db_table
+    replace = {**MEMBER_CLONE, **columns}
+    cols = _columns(cursor, member_t)
+    values = ", ".join(replace.get(c, f"t.{c}") for c in cols)
+    cursor.execute(
+        f"INSERT INTO {member_t} ({', '.join(cols)}) SELECT {values} "
+        f"FROM {member_t} t, generate_series(1, %s) g WHERE t.id = %s",
+        [count, template_id],
+    )
+    cols = _columns(cursor, account_t)
+    values = ", ".join("t.member_id + g" if c == "member_id" else f"t.{c}" for c in cols)
+    cursor.execute(
+        f"INSERT INTO {account_t} ({', '.join(cols)}) SELECT {values} "
+        f"FROM {account_t} t, generate_series(1, %s) g WHERE t.member_id = %s",
+        [count, template_id],
+    )
+
+
 def create_data(lots: int, per_account: int) -> int:
     """N lots due to expire over N / per_account members, one in ten still pending."""
     from django.core.management import call_command
@@ -72,28 +106,8 @@ def create_data(lots: int, per_account: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {entry_t}, {lot_t}, {account_t}, {member_t} CASCADE")
     template = make_member()  # every column filled the way the code does
-    replace = {
-        "id": "t.id + g",
-        "phone": "'+7901' || lpad(g::text, 7, '0')",
-        "card_number": "lpad(g::text, 13, '0')",
-        "referral_code": "'B' || g",
-        "email": "''",
-    }
     with transaction.atomic(), connection.cursor() as cursor:
-        cols = _columns(cursor, member_t)
-        values = ", ".join(replace.get(c, f"t.{c}") for c in cols)
-        cursor.execute(
-            f"INSERT INTO {member_t} ({', '.join(cols)}) SELECT {values} "
-            f"FROM {member_t} t, generate_series(1, %s) g WHERE t.id = %s",
-            [accounts, template.pk],
-        )
-        cols = _columns(cursor, account_t)
-        values = ", ".join("t.member_id + g" if c == "member_id" else f"t.{c}" for c in cols)
-        cursor.execute(
-            f"INSERT INTO {account_t} ({', '.join(cols)}) SELECT {values} "
-            f"FROM {account_t} t, generate_series(1, %s) g WHERE t.member_id = %s",
-            [accounts, template.pk],
-        )
+        clone_members(cursor, template.pk, accounts)
         cursor.execute(
             f"""
             INSERT INTO {lot_t} (account_id, source, points, remaining, is_pending,

@@ -33,7 +33,7 @@ NOW_SQL = "timestamptz '2026-07-01 09:00:00+00'"  # 12:00 in Moscow: not quiet h
 NOW_ISO = "2026-07-01T09:00:00+00:00"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from burn import _columns, setup_django  # noqa: E402  (the bench's own helpers, beside this file)
+from burn import clone_members, setup_django  # noqa: E402  (the bench's own helpers, beside this file)
 
 
 def create_data(members: int, due_share: float) -> None:
@@ -56,29 +56,9 @@ def create_data(members: int, due_share: float) -> None:
             f"{member_t} CASCADE"
         )
     template = make_member(first_name="Анна")
-    replace = {
-        "id": "t.id + g",
-        "phone": "'+7901' || lpad(g::text, 7, '0')",
-        "card_number": "lpad(g::text, 13, '0')",
-        "referral_code": "'B' || g",
-        "email": "'m' || g || '@example.com'",
-    }
     due_every = max(1, round(1 / due_share)) if due_share > 0 else 0
     with transaction.atomic(), connection.cursor() as cursor:
-        cols = _columns(cursor, member_t)
-        values = ", ".join(replace.get(c, f"t.{c}") for c in cols)
-        cursor.execute(
-            f"INSERT INTO {member_t} ({', '.join(cols)}) SELECT {values} "
-            f"FROM {member_t} t, generate_series(1, %s) g WHERE t.id = %s",
-            [members, template.pk],
-        )
-        cols = _columns(cursor, account_t)
-        values = ", ".join("t.member_id + g" if c == "member_id" else f"t.{c}" for c in cols)
-        cursor.execute(
-            f"INSERT INTO {account_t} ({', '.join(cols)}) SELECT {values} "
-            f"FROM {account_t} t, generate_series(1, %s) g WHERE t.member_id = %s",
-            [members, template.pk],
-        )
+        clone_members(cursor, template.pk, members, email="'m' || g || '@example.com'")
         # Lot 1: within 3 days for every `due_every`-th ten members (so who is due does not
         # depend on g % 10, which chooses the consents below), else 4-30 days away; lot 2: five
         # months away.

@@ -73,15 +73,7 @@ def create_data(members: int) -> dict:
         external_id="template",
         now=dt.datetime.fromisoformat(NOW_ISO),
     )
-    member_replace = {
-        "id": "t.id + g",
-        "phone": "'+7901' || lpad(g::text, 7, '0')",
-        "card_number": "lpad(g::text, 13, '0')",
-        "referral_code": "'B' || g",
-        "email": "''",
-        "created_at": f"{NOW_SQL} - interval '1 hour' * (g %% 26000)",
-        "updated_at": f"{NOW_SQL} - interval '1 hour' * (g %% 26000)",
-    }
+    joined = f"{NOW_SQL} - interval '1 hour' * (g %% 26000)"
     purchase_replace = {
         "id": "DEFAULT",
         "member_id": "t.member_id + m",
@@ -92,20 +84,7 @@ def create_data(members: int) -> dict:
         "refunded_total": "CASE WHEN (m + k) %% 20 = 0 THEN 50 ELSE 0 END",
     }
     with transaction.atomic(), connection.cursor() as cursor:
-        cols = burn._columns(cursor, member_t)
-        values = ", ".join(member_replace.get(c, f"t.{c}") for c in cols)
-        cursor.execute(
-            f"INSERT INTO {member_t} ({', '.join(cols)}) SELECT {values} "
-            f"FROM {member_t} t, generate_series(1, %s) g WHERE t.id = %s",
-            [members, template.pk],
-        )
-        cols = burn._columns(cursor, account_t)
-        values = ", ".join("t.member_id + g" if c == "member_id" else f"t.{c}" for c in cols)
-        cursor.execute(
-            f"INSERT INTO {account_t} ({', '.join(cols)}) SELECT {values} "
-            f"FROM {account_t} t, generate_series(1, %s) g WHERE t.member_id = %s",
-            [members, template.pk],
-        )
+        burn.clone_members(cursor, template.pk, members, created_at=joined, updated_at=joined)
         cols = [c for c in burn._columns(cursor, purchase_t) if c != "id"]
         values = ", ".join(purchase_replace.get(c, f"t.{c}") for c in cols)
         cursor.execute(
