@@ -266,7 +266,7 @@ class DataRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
 
 
-class ConsentInline(admin.TabularInline):
+class ConsentInline(ReadOnlyMixin, admin.TabularInline):
     """The consent history: every grant and withdrawal, as given. Never edited by hand."""
 
     model = Consent
@@ -274,15 +274,6 @@ class ConsentInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ImportantDateInline(admin.TabularInline):
