@@ -260,17 +260,8 @@ class SegmentMemberAdmin(
 class RfmSettingsAdmin(admin.ModelAdmin):
     """One row: the list opens it."""
 
-    fields = (
-        "new_days",
-        "active_days",
-        "sleeping_days",
-        "window_days",
-        "vip_spend",
-        "vip_purchases",
-        "recomputed_at",
-        "updated_at",
-    )
     readonly_fields = ("recomputed_at", "updated_at")
+    fields = (*RfmSettings.THRESHOLDS, *readonly_fields)
 
     def changelist_view(self, request, extra_context=None):
         settings = RfmSettings.current()

@@ -275,17 +275,7 @@ class _Run:
 
 def thresholds_key(settings: RfmSettings) -> str:
     """The thresholds as one text: a run with other thresholds than the last one is full."""
-    return "|".join(
-        str(getattr(settings, name))
-        for name in (
-            "new_days",
-            "active_days",
-            "sleeping_days",
-            "window_days",
-            "vip_spend",
-            "vip_purchases",
-        )
-    )
+    return "|".join(str(getattr(settings, name)) for name in RfmSettings.THRESHOLDS)
 
 
 def _members():

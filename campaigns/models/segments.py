@@ -61,6 +61,16 @@ class RfmSettings(models.Model):
     recomputed_with = models.CharField(max_length=200, blank=True, default="", editable=False)
     recompute_started_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # The fields that decide the classes: changing any of them makes the next run full.
+    THRESHOLDS = (
+        "new_days",
+        "active_days",
+        "sleeping_days",
+        "window_days",
+        "vip_spend",
+        "vip_purchases",
+    )
+
     class Meta:
         verbose_name = _("RFM thresholds")
         verbose_name_plural = _("RFM thresholds")
