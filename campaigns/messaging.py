@@ -204,8 +204,8 @@ def _dispatch_chunk(trigger, chunk, now, dry_run, rules, templates, report) -> l
     audience = set(people)
     if trigger.segment_id is not None:
         audience &= segments.members_in(trigger.segment, audience)
-    allowed = notifications.allowed(audience, trigger.topic, trigger.channels)
     consented = notifications.consented_channels(audience)
+    allowed = notifications.allowed(audience, trigger.topic, trigger.channels, consented=consented)
     reachable = channels.reachable_channels(audience, trigger.channels)
 
     rows: list[Message] = []
@@ -411,13 +411,14 @@ def deliver(message_id: int, *, now: dt.datetime) -> str:
         member = message.member
         if member.status != Member.Status.ACTIVE:
             return _close(message, _SUPPRESSED, Reason.INACTIVE)
+        consented = notifications.consented_channels([member.pk])
         if message.channel not in notifications.allowed(
-            [member.pk], message.topic, [message.channel]
+            [member.pk], message.topic, [message.channel], consented=consented
         ).get(member.pk, []):
-            consented = message.channel in notifications.consented_channels([member.pk]).get(
-                member.pk, set()
+            has_consent = message.channel in consented.get(member.pk, set())
+            return _close(
+                message, _SUPPRESSED, Reason.PREFERENCE if has_consent else Reason.CONSENT
             )
-            return _close(message, _SUPPRESSED, Reason.PREFERENCE if consented else Reason.CONSENT)
         message.address = channels.address_of(message.channel, member)
         if not message.address:
             return _close(message, _SUPPRESSED, Reason.NO_ADDRESS)

@@ -39,12 +39,20 @@ def consented_channels(member_ids: Iterable[int]) -> dict[int, set[str]]:
     return result
 
 
-def allowed(member_ids: Iterable[int], kind: str, channels: Sequence[str]) -> dict[int, list[str]]:
+def allowed(
+    member_ids: Iterable[int],
+    kind: str,
+    channels: Sequence[str],
+    *,
+    consented: dict[int, set[str]] | None = None,
+) -> dict[int, list[str]]:
     """For each member, the given channels (in the given order) a marketing message of `kind`
     may use: the channel's consent is live and the member did not switch `kind` off there.
-    A member switching a kind ON without consent does not open the channel. Two queries."""
+    A member switching a kind ON without consent does not open the channel. Two queries (one
+    when the caller already read `consented_channels`)."""
     member_ids = list(member_ids)
-    consented = consented_channels(member_ids)
+    if consented is None:
+        consented = consented_channels(member_ids)
     switched = {
         (member_id, channel): enabled
         for member_id, channel, enabled in NotificationPreference.objects.filter(
