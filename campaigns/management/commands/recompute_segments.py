@@ -1,7 +1,7 @@
 """`manage.py recompute_segments [--now ISO] [--full]`: the segments' beat job by hand, printing
 each segment's size and who joined and left."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, no_translations
 
 from campaigns.management.commands.give_event_bonuses import moment
 from campaigns.segments import recompute
@@ -16,6 +16,7 @@ class Command(BaseCommand):
             "--full", action="store_true", help="every member (e.g. after changing thresholds)"
         )
 
+    @no_translations  # the whole report in English, its labels too, whatever ran before
     def handle(self, *args, now=None, full=False, **options):
         when = moment(now)
         result = recompute(now=when, full=full)
