@@ -7,8 +7,6 @@ import datetime as dt
 import json
 
 import pytest
-from django.contrib.auth.models import Group
-from django.test import Client
 from django.utils import timezone
 
 from campaigns.admin import status_filter
@@ -16,7 +14,8 @@ from campaigns.forms import CampaignForm
 from campaigns.models import Award, Campaign
 from campaigns.plain_fields import compile_conditions, plain_conditions
 from loyalty.models import LedgerEntry, Purchase, Tier
-from tests.factories import StoreFactory, UserFactory, make_campaign, make_member
+from tests.campaigns.conftest import staff_client
+from tests.factories import StoreFactory, make_campaign, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -27,30 +26,6 @@ PHONE = "+79161112233"
 
 def change_url(campaign) -> str:
     return f"{LIST}{campaign.pk}/change/"
-
-
-def staff_client(username: str, group: str, *, is_staff: bool = True, store=None) -> Client:
-    client = Client()
-    user = UserFactory(username=username, is_staff=is_staff, store=store)
-    user.groups.add(Group.objects.get(name=group))
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def en(settings):
-    settings.LANGUAGE_CODE = "en"
-    return {"HTTP_ACCEPT_LANGUAGE": "en"}
-
-
-@pytest.fixture
-def marketer(db):
-    return staff_client("marketer-c", "marketer")
-
-
-@pytest.fixture
-def analyst(db):
-    return staff_client("analyst-c", "analyst")
 
 
 def form_data(**fields) -> dict:

@@ -8,9 +8,7 @@ import io
 from urllib.parse import urlencode
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.test import Client
 from django.utils import timezone
 
 from campaigns import templating
@@ -19,7 +17,8 @@ from campaigns.models import Message, MessageTemplate, MessagingSettings, Segmen
 from campaigns.templatetags.messaging import plural_ru
 from campaigns.templating import recipients
 from config.management.commands._demo_messaging import DEMO_TRIGGERS
-from tests.factories import UserFactory, make_member
+from tests.campaigns.conftest import EN
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -27,32 +26,7 @@ TRIGGERS = "/admin/campaigns/trigger/"
 LOG = "/admin/campaigns/message/"
 SETTINGS = "/admin/campaigns/messagingsettings/"
 PHONE = "+79161112233"
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 DAY = dt.timedelta(days=1)
-
-
-def staff_client(username: str, group: str) -> Client:
-    client = Client()
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def en(settings):
-    settings.LANGUAGE_CODE = "en"
-    return EN
-
-
-@pytest.fixture
-def marketer(db):
-    return staff_client("marketer-m", "marketer")
-
-
-@pytest.fixture
-def analyst(db):
-    return staff_client("analyst-m", "analyst")
 
 
 @pytest.fixture

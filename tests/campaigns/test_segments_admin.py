@@ -5,9 +5,7 @@ import datetime as dt
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,33 +13,9 @@ from campaigns.models import RfmSettings, Segment, SegmentCount, SegmentMember
 from campaigns.segment_lists import upload_static
 from campaigns.segments import recompute
 from customers.models import PersonalDataAccess
-from tests.factories import UserFactory, make_member
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_client(username: str, group: str) -> Client:
-    client = Client()
-    user = UserFactory(username=username)
-    user.groups.add(Group.objects.get(name=group))
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def en(settings):
-    settings.LANGUAGE_CODE = "en"
-    return {"HTTP_ACCEPT_LANGUAGE": "en"}
-
-
-@pytest.fixture
-def marketer(db):
-    return staff_client("marketer-s", "marketer")
-
-
-@pytest.fixture
-def analyst(db):
-    return staff_client("analyst-s", "analyst")
 
 
 def segment_form(**fields) -> dict:
