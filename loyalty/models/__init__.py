@@ -1,3 +1,4 @@
+from loyalty.models.guest_checks import GuestCheck
 from loyalty.models.ledger import Account, LedgerEntry, PointLot
 from loyalty.models.partners import (
     IdempotencyRecord,
@@ -11,6 +12,7 @@ from loyalty.models.purchases import Purchase, PurchaseBonus, PurchaseLine, Refu
 
 __all__ = [
     "Account",
+    "GuestCheck",
     "IdempotencyRecord",
     "LedgerEntry",
     "Partner",
