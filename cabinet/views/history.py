@@ -7,6 +7,7 @@ from django.utils.http import urlencode
 from cabinet.forms import HISTORY_KINDS, HistoryFilterForm
 from cabinet.member_auth import member_required
 from cabinet.views.common import period_bounds, render_page
+from loyalty.history import PURCHASE_KINDS, history_groups, history_rows
 from loyalty.models import Purchase
 from loyalty.selectors import ledger_entries
 
@@ -21,16 +22,10 @@ def history(request):
     if form.is_bound and form.is_valid():
         kind = form.cleaned_data["kind"]
         start, end = period_bounds(form.cleaned_data["date_from"], form.cleaned_data["date_to"])
-    entries = ledger_entries(member.pk, kinds=HISTORY_KINDS.get(kind)).select_related(
-        "purchase__partner"
-    )
-    if kind == "purchase":
-        entries = entries.filter(purchase__isnull=False)
-    if start:
-        entries = entries.filter(created_at__gte=start)
-    if end:
-        entries = entries.filter(created_at__lt=end)
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    kinds = PURCHASE_KINDS if kind == "purchase" else HISTORY_KINDS.get(kind)
+    groups = history_groups(member.pk, kinds=kinds, start=start, end=end)
+    page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = history_rows(page.object_list)
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render_page(
         request,

@@ -5,7 +5,7 @@ Its URL carries the member's card number; any other number is a 404, like a fore
 
 import datetime as dt
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
@@ -14,8 +14,9 @@ from django.utils import timezone
 from cabinet.forms import StatementForm
 from cabinet.member_auth import member_required
 from cabinet.views.common import period_bounds, program_today, render_page
+from loyalty.history import history_groups, history_rows
 from loyalty.models import LedgerEntry
-from loyalty.selectors import ledger_entries, member_balance
+from loyalty.selectors import member_balance
 from loyalty.services.program import get_program
 
 DEFAULT_DAYS = 90
@@ -39,12 +40,13 @@ def _statement_context(member, date_from: dt.date, date_to: dt.date, now: dt.dat
     opening = LedgerEntry.objects.filter(account_id=member.pk, created_at__lt=start).aggregate(
         total=Coalesce(Sum("points"), 0)
     )["total"]
-    entries = list(
-        ledger_entries(member.pk)
-        .filter(created_at__gte=start, created_at__lt=end)
-        .select_related("purchase__partner")
-        .order_by("created_at", "id")
+    moved = LedgerEntry.objects.filter(
+        account_id=member.pk, created_at__gte=start, created_at__lt=end
+    ).aggregate(
+        earned=Coalesce(Sum("points", filter=Q(points__gt=0)), 0),
+        spent=Coalesce(Sum("points", filter=Q(points__lt=0)), 0),
     )
+    rows = history_rows(history_groups(member.pk, start=start, end=end, newest_first=False))
     return {
         "program": get_program(),
         "member": member,
@@ -52,11 +54,11 @@ def _statement_context(member, date_from: dt.date, date_to: dt.date, now: dt.dat
         "date_to": date_to,
         "generated_at": now,
         "opening": opening,
-        "earned": sum(e.points for e in entries if e.points > 0),
-        "spent": -sum(e.points for e in entries if e.points < 0),
-        "closing": opening + sum(e.points for e in entries),
+        "earned": moved["earned"],
+        "spent": -moved["spent"],
+        "closing": opening + moved["earned"] + moved["spent"],
         "balance": member_balance(member.pk, now=now),
-        "entries": entries,
+        "rows": rows,
     }
 
 

@@ -333,3 +333,52 @@ def test_another_session_of_an_erased_member_is_logged_out(client, member, real_
     erase_member(member_id=member.pk, now=real_now, source="admin")
     response = client.get(reverse("cabinet:profile"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("cabinet:login"))
+
+
+def test_history_shows_one_row_per_purchase_with_its_amount_however_many_lots_it_used(
+    member_client, member, partner, real_now
+):
+    """A redemption spread over three lots, the points earned and the check are one row."""
+    for i in range(3):
+        adjust_points(
+            member_id=member.pk,
+            points=100,
+            reason=f"lot {i}",
+            staff=None,
+            now=real_now - dt.timedelta(days=10 - i),
+        )
+    record_purchase(
+        member_id=member.pk,
+        partner=partner,
+        external_id="CHK-LOTS",
+        lines=[{"sku": "TV", "name": "Телевизор", "price": "1000", "quantity": 1}],
+        redeem_points=250,
+        now=real_now - dt.timedelta(days=1),
+    )
+    html = member_client.get(reverse("cabinet:history"), {"kind": "purchase"}).content.decode()
+    rows = re.findall(r'<li class="entry entry-purchase">', html)
+    assert len(rows) == 1
+    assert "Purchase CHK-LOTS at" in html and "1,000.00 ₽" in html
+    assert "paid with 250 points" in html
+    # 750 ₽ paid with money at 1 point per 50 ₽: 15 points; the row shows the net change.
+    assert "earned 15 points" in html and 'entry-points minus">-235<' in html
+    html = member_client.get(reverse("cabinet:history")).content.decode()
+    assert html.count('class="entry entry-') == 4  # the purchase and the three adjustments
+
+
+def test_history_rows_read_in_russian_with_declined_point_counts(
+    member_client, member, partner, real_now
+):
+    adjust_points(member_id=member.pk, points=300, reason="x", staff=None, now=real_now)
+    record_purchase(
+        member_id=member.pk,
+        partner=partner,
+        external_id="CHK-RU",
+        lines=[{"sku": "TV", "name": "Телевизор", "price": "1000", "quantity": 1}],
+        redeem_points=251,
+        now=real_now,
+    )
+    member_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    html = member_client.get(reverse("cabinet:history"), {"kind": "purchase"}).content.decode()
+    assert "Покупка" in html and "оплачено 251 баллом" in html
+    assert "начислено 14 баллов" in html  # 749 ₽ paid with money, 1 point per 50 ₽
