@@ -7,6 +7,7 @@ from cabinet.views import auth, history, home, notifications, profile, statement
 app_name = "cabinet"
 urlpatterns = [
     path("", home.home, name="home"),
+    path("card/", home.card, name="card"),
     path("card/qr.svg", home.card_qr, name="card_qr"),
     path("login/", auth.login_view, name="login"),
     path("join/", auth.join_view, name="join"),

@@ -39,3 +39,12 @@ def mask_phone(e164: str) -> str:
         country, national = "", e164[-4:]
     tail = national[-4:]
     return f"{country} *** ***-{tail[:2]}-{tail[2:]}"
+
+
+def display_phone(e164: str) -> str:
+    """A stored phone as people write it: ``+79031000003`` → ``+7 903 100-00-03``."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

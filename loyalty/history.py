@@ -62,10 +62,13 @@ def _sum(kind=None):
     return Coalesce(Sum("points", filter=Q(kind=kind) if kind else None), 0)
 
 
-def history_groups(member_id: int, *, kinds=None, start=None, end=None, newest_first=True):
+def history_groups(
+    member_id: int, *, kinds=None, start=None, end=None, purchase_id=None, newest_first=True
+):
     """The member's history events as grouped rows (a queryset of dicts, ready to paginate);
     `history_rows` turns a page of them into `HistoryRow`s. `kinds` keeps only the entries of
-    those kinds (e.g. redemptions), `start`/`end` bound the time."""
+    those kinds (e.g. redemptions), `start`/`end` bound the time, `purchase_id` keeps one
+    purchase and its refunds."""
     entries = LedgerEntry.objects.filter(account_id=member_id)
     if kinds:
         entries = entries.filter(kind__in=kinds)
@@ -73,6 +76,8 @@ def history_groups(member_id: int, *, kinds=None, start=None, end=None, newest_f
             entries = entries.filter(purchase_id__isnull=False, refund_id__isnull=True)
     else:
         entries = entries.exclude(kind=Kind.ACTIVATE)
+    if purchase_id:
+        entries = entries.filter(Q(purchase_id=purchase_id) | Q(refund__purchase_id=purchase_id))
     if start:
         entries = entries.filter(created_at__gte=start)
     if end:

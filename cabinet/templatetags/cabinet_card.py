@@ -33,7 +33,10 @@ def _presentation_attributes(match: re.Match) -> str:
 @register.simple_tag
 def card_qr(card_number: str, title: str = ""):
     qr = segno.make(card_number, error="m", micro=False)
-    svg = qr.svg_inline(scale=5, dark="#111", title=title or None, svgclass="card-qr")
+    # No fixed size: a viewBox, so the stylesheet decides how large the code is drawn.
+    svg = qr.svg_inline(
+        scale=5, dark="#111", title=title or None, svgclass="card-qr", omitsize=True
+    )
     return mark_safe(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S308
 
 

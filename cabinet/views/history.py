@@ -9,7 +9,6 @@ from cabinet.member_auth import member_required
 from cabinet.views.common import period_bounds, render_page
 from loyalty.history import PURCHASE_KINDS, history_groups, history_rows
 from loyalty.models import Purchase
-from loyalty.selectors import ledger_entries
 
 PAGE_SIZE = 20
 
@@ -46,7 +45,7 @@ def purchase_detail(request, pk: int):
         {
             "purchase": purchase,
             "lines": purchase.lines.all(),
-            "entries": ledger_entries(member.pk).filter(purchase=purchase),
+            "rows": history_rows(history_groups(member.pk, purchase_id=purchase.pk)),
             "refunds": purchase.refunds.all(),
         },
     )

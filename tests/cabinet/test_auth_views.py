@@ -181,7 +181,7 @@ def test_csrf_is_enforced_on_the_cabinet_forms(outbox, member):
 
 
 @pytest.mark.parametrize(
-    "name", ["home", "history", "offers", "profile", "statement"], ids=lambda n: n
+    "name", ["card", "history", "offers", "profile", "statement"], ids=lambda n: n
 )
 def test_member_pages_send_visitors_to_the_login(client, name):
     response = client.get(reverse(f"cabinet:{name}"))
@@ -189,10 +189,27 @@ def test_member_pages_send_visitors_to_the_login(client, name):
     assert response.url.startswith(reverse("cabinet:login") + "?next=")
 
 
+def test_before_joining_the_home_page_explains_the_program_from_its_settings(client):
+    """The numbers come from the program and its tiers, so they follow every change."""
+    from loyalty.models import Program, Tier
+    from loyalty.services.program import clear_cache
+
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = client.get(reverse("cabinet:home")).content.decode()
+    assert reverse("cabinet:join") in html and reverse("cabinet:login") in html
+    assert "Up to 30\u00a0% of a check" in html and "1 point per 50 ₽" in html
+    assert "under 10,000 ₽" in html and "from 30,000 ₽" in html
+    Program.objects.filter(pk=1).update(max_redeem_percent=25)
+    Tier.objects.filter(code="gold").update(rubles_per_point=20)
+    clear_cache()
+    html = client.get(reverse("cabinet:home")).content.decode()
+    assert "Up to 25\u00a0% of a check" in html and "1 point per 20 ₽" in html
+
+
 def test_logging_out_ends_the_session(member_client):
-    assert member_client.get(reverse("cabinet:home")).status_code == 200
+    assert member_client.get(reverse("cabinet:history")).status_code == 200
     member_client.post(reverse("cabinet:logout"))
-    assert member_client.get(reverse("cabinet:home")).status_code == 302
+    assert member_client.get(reverse("cabinet:history")).status_code == 302
 
 
 def test_login_goes_back_to_the_page_asked_for_but_never_off_site(en_client, outbox, member):

@@ -21,7 +21,7 @@ def test_join_with_a_phone_then_see_points_history_and_statement(live_server, pa
     page.set_default_timeout(15_000)
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto(f"{live_server.url}/")
-    expect(page).to_have_url(f"{live_server.url}/login/?next=%2F")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("points for every purchase")
 
     page.get_by_role("link", name="Join the program").first.click()
     page.get_by_label("Phone").fill("+7 916 555-44-33")

@@ -322,8 +322,8 @@ def test_delete_my_data_erases_the_member_and_ends_the_session(member_client, me
     member.refresh_from_db()
     assert member.erased_at is not None and member.first_name == "" and member.status == "closed"
     assert_ledger_ok()
-    home = member_client.get(reverse("cabinet:home"))
-    assert home.status_code == 302 and home["Location"].startswith(reverse("cabinet:login"))
+    history = member_client.get(reverse("cabinet:history"))
+    assert history.status_code == 302 and history["Location"].startswith(reverse("cabinet:login"))
 
 
 def test_another_session_of_an_erased_member_is_logged_out(client, member, real_now):
