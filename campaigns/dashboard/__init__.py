@@ -1,0 +1,1 @@
+"""The program dashboard: the admin's front page for marketers and analysts."""
