@@ -41,38 +41,38 @@ DEFAULT_TIERS = [
     },
 ]
 
-DEFAULT_RULES_TEXT = """1 балл = 1 ₽. Баллы начисляются за каждую покупку по ставке вашего уровня
-и округляются вниз до целого балла. Баллами можно оплатить до 30 % чека.
-Баллы действуют 6 месяцев с даты начисления, до конца этого дня.
+# The rules' free text: no numbers in it. The cabinet's rules page shows the numbers (point
+# value, share of a check, lifetime, delay, tiers, grace period) from the settings above it.
+DEFAULT_RULES_TEXT = """\
+Баллы начисляются за каждую покупку по ставке вашего уровня и округляются вниз до \
+целого балла. Баллами можно оплатить часть чека — не больше доли, указанной выше. Баллы действуют \
+указанный выше срок с даты начисления, до конца этого дня.
 
-Уровни: Базовый (до 10 000 ₽ покупок за 12 месяцев) — 1 балл за 50 ₽;
-Серебряный (от 10 000 ₽) — 1 балл за 40 ₽; Золотой (от 30 000 ₽) — 1 балл за 30 ₽.
-В сумму покупок входят деньги, уплаченные за последние 12 месяцев (часть чека,
-оплаченная баллами, не входит), за вычетом возвратов.
-Новый уровень присваивается сразу, как только сумма покупок достигает порога:
-баллы за эту покупку начисляются по прежней ставке, за следующую — по новой.
-Уровень понижается только при ежедневном пересмотре. Если сумма покупок стала ниже
-порога вашего уровня, уровень сохраняется ещё 30 дней (льготный период); если за это
-время сумма не вернулась к порогу, уровень снижается на одну ступень, и каждая
-следующая ступень — не раньше чем через 30 дней. Возврат сам по себе уровень не
-понижает: он уменьшает сумму покупок, которую учитывает следующий пересмотр.
-Уровень, закреплённый за вами программой, не понижается."""
+В сумму покупок для уровня входят деньги, уплаченные за указанный выше период (часть чека, \
+оплаченная баллами, не входит), за вычетом возвратов. Новый уровень присваивается сразу, как \
+только сумма покупок достигает порога: баллы за эту покупку начисляются по прежней ставке, за \
+следующую — по новой.
 
-DEFAULT_RULES_TEXT_EN = """1 point = 1 ₽. Points are earned on every purchase at your tier's rate
-and rounded down to a whole point. Points can pay for up to 30 % of a check.
-Points live 6 months from the day they were earned, to the end of that day.
+Уровень понижается только при ежедневном пересмотре. Если сумма покупок стала ниже порога вашего \
+уровня, уровень сохраняется на льготный период; если за это время сумма не вернулась к порогу, \
+уровень снижается на одну ступень, и каждая следующая ступень — не раньше чем через такой же \
+период. Возврат сам по себе уровень не понижает: он уменьшает сумму покупок, которую учитывает \
+следующий пересмотр. Уровень, закреплённый за вами программой, не понижается."""
 
-Tiers: Base (under 10 000 ₽ spent in 12 months) — 1 point per 50 ₽;
-Silver (from 10 000 ₽) — 1 point per 40 ₽; Gold (from 30 000 ₽) — 1 point per 30 ₽.
-Your spend is the money you paid in the last 12 months (not the part paid with points),
-less refunds.
-A new tier is given at once when your spend reaches the threshold: the points of that
-purchase are earned at the old rate, the next purchase at the new one.
-A tier is lowered only at the daily review. If your spend falls below your tier's
-threshold, you keep the tier for a 30-day grace period; if the spend has not come back
-by then, the tier goes one step down, and each further step waits another 30 days.
-A refund never lowers the tier by itself: it reduces the spend the next review counts.
-A tier the program has fixed for you is never lowered."""
+DEFAULT_RULES_TEXT_EN = """\
+Points are earned on every purchase at your tier's rate and rounded down to a \
+whole point. Points can pay for part of a check, up to the share shown above. Points live for the \
+time shown above from the day they were earned, to the end of that day.
+
+Your spend for tiers is the money you paid over the period shown above (not the part paid with \
+points), less refunds. A new tier is given at once when your spend reaches the threshold: the \
+points of that purchase are earned at the old rate, the next purchase at the new one.
+
+A tier is lowered only at the daily review. If your spend falls below your tier's threshold, you \
+keep the tier for a grace period; if the spend has not come back by then, the tier goes one step \
+down, and each further step waits another grace period. A refund never lowers the tier by itself: \
+it reduces the spend the next review counts. A tier the program has fixed for you is never \
+lowered."""
 
 DEFAULT_CONSENT_TEXT = (
     "Я даю согласие на обработку моих персональных данных (телефон, имя, история покупок) "

@@ -142,7 +142,11 @@ def test_offers_say_honestly_there_are_none_yet(member_client):
 def test_rules_and_faq_come_from_admin(client):
     FaqEntry.objects.create(question="Как копить?", answer="Покупайте.", question_en="How?")
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    assert "Points live 6 months" in client.get(reverse("cabinet:rules")).content.decode()
+    rules = client.get(reverse("cabinet:rules")).content.decode()
+    # The numbers come from the settings; the marketer's text follows them, a paragraph per
+    # blank line (its single line breaks joined: no mid-sentence breaks on a phone).
+    assert "6 months from the day they are earned" in rules
+    assert "<p>Points are earned on every purchase at your tier" in rules and "<br>" not in rules
     html = client.get(reverse("cabinet:faq")).content.decode()
     assert "How?" in html and "Покупайте." in html  # no English answer: the Russian one shows
 
