@@ -21,7 +21,13 @@ from core.errors import DomainError, InvalidInput
 from core.outage import is_database_unavailable
 from customers.errors import EmailTaken, MemberExists, MemberNotFound, SMSUnavailable
 from customers.otp import CodeExpired, CodeInvalid, CodeLocked, CodeRateLimited
-from loyalty.errors import PurchaseExists, PurchaseNotFound, RefundExists, RequestInProgress
+from loyalty.errors import (
+    GuestCheckExists,
+    PurchaseExists,
+    PurchaseNotFound,
+    RefundExists,
+    RequestInProgress,
+)
 
 logger = logging.getLogger("api")
 
@@ -50,6 +56,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     MemberExists: status.HTTP_409_CONFLICT,
     EmailTaken: status.HTTP_409_CONFLICT,
     PurchaseExists: status.HTTP_409_CONFLICT,
+    GuestCheckExists: status.HTTP_409_CONFLICT,
     RefundExists: status.HTTP_409_CONFLICT,
     RequestInProgress: status.HTTP_409_CONFLICT,
     CodeInvalid: status.HTTP_400_BAD_REQUEST,

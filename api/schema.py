@@ -72,7 +72,7 @@ _DESCRIPTIONS = {
     "`authentication_failed`).",
     404: "Not found (`member_not_found`, `purchase_not_found`, `not_found`).",
     409: "Conflict (`member_exists` with `id`, `email_taken`, `purchase_exists` with `id`, "
-    "`refund_exists`, `request_in_progress`).",
+    "`guest_check_exists` with `id`, `refund_exists`, `request_in_progress`).",
     422: "Refused by the program's rules (`redeem_limit_exceeded` with `max_redeem_points`, "
     "`insufficient_points` with `available`, `member_blocked`, `refund_exceeds_purchase`, "
     "`idempotency_key_reused`, `confirmation_required`, `confirmation_invalid` with `reason`: "

@@ -153,6 +153,24 @@ class RefundIn(serializers.Serializer):
     )
 
 
+class GuestCheckIn(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, help_text=_("The check number."))
+    total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text=_("The check total in rubles, above zero.")
+    )
+    store_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ID
+    )
+    occurred_at = serializers.DateTimeField(
+        required=False, help_text=_("When the check was paid; default now.")
+    )
+    channel = serializers.ChoiceField(
+        choices=CHANNELS,
+        required=False,
+        help_text=_("Where the check is paid: till, eshop or api (default)."),
+    )
+
+
 # --- output bodies ------------------------------------------------------------------------------
 def balance_body(available: int, pending: int) -> dict:
     return {"available": available, "pending": pending}
@@ -292,6 +310,17 @@ def refund_body(refund: Refund, available: int, pending: int) -> dict:
         "shortfall_amount": money(refund.shortfall_amount),
         "created_at": when(refund.created_at),
         "balance": balance_body(available, pending),
+    }
+
+
+def guest_check_body(check) -> dict:
+    return {
+        "id": check.pk,
+        "external_id": check.external_id,
+        "store_id": check.store_id,
+        "occurred_at": when(check.occurred_at),
+        "total": money(check.total),
+        "channel": check.channel,
     }
 
 
@@ -532,3 +561,12 @@ def campaign_body(campaign, now) -> dict:
         "stacking_group": campaign.stacking_group,
         "exclusive": campaign.exclusive,
     }
+
+
+class GuestCheckOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    store_id = serializers.IntegerField(allow_null=True)
+    occurred_at = serializers.DateTimeField()
+    total = _money_out()
+    channel = serializers.ChoiceField(choices=CHANNELS)

@@ -38,6 +38,7 @@ urlpatterns = [
     path("v1/purchases/quote", views.QuoteView.as_view(), name="api-quote"),
     path("v1/purchases/<dbid:id>", views.PurchaseDetailView.as_view(), name="api-purchase"),
     path("v1/purchases/<dbid:id>/refunds", views.RefundCreateView.as_view(), name="api-refunds"),
+    path("v1/guest-checks", views.GuestCheckCreateView.as_view(), name="api-guest-checks"),
     path("v1/campaigns", views.CampaignListView.as_view(), name="api-campaigns"),
     path("schema/", SpectacularAPIView.as_view(**public), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),

@@ -48,6 +48,7 @@ from loyalty.selectors import (
 from loyalty.services import idempotency, refund_purchase
 from loyalty.services.checks import parse_check
 from loyalty.services.enrolment import enroll_member
+from loyalty.services.guest_checks import record_guest_check
 from loyalty.services.presence import (
     Confirmation,
     card_number_of_qr,
@@ -619,6 +620,66 @@ class RefundCreateView(PartnerView):
                 idempotency_key=claim.key,
             )
             return 201, s.refund_body(refund, *balance_of(refund.purchase.member_id))
+
+        return idempotent(request, work)
+
+
+# --- checks without a card -----------------------------------------------------------------------
+class GuestCheckCreateView(PartnerView):
+    @extend_schema(
+        operation_id="guest_checks_create",
+        summary="Record a check paid without a card (for analytics only)",
+        description="Needs an `Idempotency-Key`. A sale to a customer who is not a member (or "
+        "showed no card): no points move; the check counts in the program's figures (the share "
+        "of checks with a card, the average check of members against other customers). The "
+        "check number is unique per partner: the same `external_id` under another key → 409 "
+        "`guest_check_exists` with `id`; a number one of your members' purchases already has → "
+        "409 `purchase_exists` with `id`. `total` above zero with at most 2 decimals; "
+        "`occurred_at` at most a day ahead; `store_id` one of your stores → else 400 "
+        "`invalid_check` or `invalid_input` with the field.",
+        parameters=[doc.IDEMPOTENCY_KEY],
+        request=s.GuestCheckIn,
+        responses={201: s.GuestCheckOut, **doc.errors(400, 409, 422)},
+        examples=[
+            OpenApiExample(
+                "Check",
+                value={
+                    "external_id": "0001-000124",
+                    "total": "1249.90",
+                    "occurred_at": "2026-01-15T12:05:00+03:00",
+                    "channel": "till",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Recorded",
+                value={
+                    "id": 5001,
+                    "external_id": "0001-000124",
+                    "store_id": None,
+                    "occurred_at": "2026-01-15T12:05:00+03:00",
+                    "total": "1249.90",
+                    "channel": "till",
+                },
+                response_only=True,
+                status_codes=[201],
+            ),
+        ],
+    )
+    def post(self, request):
+        data = parse(s.GuestCheckIn, request.data)
+
+        def work(_claim):
+            check = record_guest_check(
+                partner=request.user,
+                store=_store(data.get("store_id")),
+                external_id=data["external_id"],
+                total=data["total"],
+                occurred_at=data.get("occurred_at"),
+                channel=data.get("channel", Purchase.Channel.API),
+                now=timezone.now(),
+            )
+            return 201, s.guest_check_body(check)
 
         return idempotent(request, work)
 

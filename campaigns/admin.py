@@ -29,6 +29,7 @@ from campaigns.reports import campaign_report
 from customers.admin import ReadOnlyMixin, add_domain_error
 from customers.errors import DomainError
 from customers.staff_access import can_see_personal_data
+from loyalty.admin.history import AuditHistoryMixin
 
 Status = Campaign.Status
 
@@ -63,7 +64,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(AuditHistoryMixin, admin.ModelAdmin):
     form = CampaignForm
     change_form_template = "admin/campaigns/campaign/change_form.html"
     change_list_template = "admin/campaigns/campaign/change_list.html"
@@ -513,4 +514,10 @@ class AwardAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 # Triggers, the message log and the messaging settings; segments, their members and counts,
 # the RFM thresholds.
-from campaigns import messaging_admin, segment_admin  # noqa: E402, F401
+# Webhook endpoints and their delivery log. Bulk awards and deductions of points.
+from campaigns import (  # noqa: E402, F401
+    bulk_admin,
+    messaging_admin,
+    segment_admin,
+    webhooks_admin,
+)

@@ -35,6 +35,7 @@ from campaigns.models import Message, MessageTemplate, MessagingSettings, Trigge
 from campaigns.models.messaging import Channel
 from customers.admin import MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin
 from customers.staff_access import can_see_personal_data
+from loyalty.admin.history import AuditHistoryMixin
 
 Kind = Trigger.Kind
 REPORT_DAYS = 30  # the list's figures and the report's default period
@@ -48,7 +49,8 @@ class MessageTemplateInline(admin.StackedInline):
 
 
 @admin.register(Trigger)
-class TriggerAdmin(admin.ModelAdmin):
+class TriggerAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    history_children = {MessageTemplate: ("trigger", ("channel", "language"))}
     form = TriggerForm
     change_form_template = "admin/campaigns/trigger/change_form.html"
     change_list_template = "admin/campaigns/trigger/change_list.html"
@@ -349,7 +351,7 @@ class MessageAdmin(ReadOnlyMixin, MemberPrivacyMixin, PhoneSearchMixin, admin.Mo
 
 
 @admin.register(MessagingSettings)
-class MessagingSettingsAdmin(admin.ModelAdmin):
+class MessagingSettingsAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """One row: the list opens it straight away."""
 
     fields = (("cap_messages", "cap_days"), ("quiet_start", "quiet_end"), "updated_at")

@@ -26,6 +26,7 @@ from campaigns.segment_lists import read_rows, upload_static
 from campaigns.segments import rule_problems
 from core.errors import DomainError
 from customers.admin import MemberPrivacyMixin, PersonalDataExportMixin, ReadOnlyMixin
+from loyalty.admin.history import AuditHistoryMixin
 
 Kind = Segment.Kind
 COUNT_DAYS = 90  # days of counts shown on a segment's page
@@ -61,7 +62,7 @@ class SegmentForm(forms.ModelForm):
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(AuditHistoryMixin, admin.ModelAdmin):
     form = SegmentForm
     change_form_template = "admin/campaigns/segment/change_form.html"
     list_display = (
@@ -257,7 +258,7 @@ class SegmentMemberAdmin(
 
 # --- the RFM thresholds --------------------------------------------------------------------------
 @admin.register(RfmSettings)
-class RfmSettingsAdmin(admin.ModelAdmin):
+class RfmSettingsAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """One row: the list opens it."""
 
     readonly_fields = ("recomputed_at", "updated_at")

@@ -117,3 +117,91 @@ def recompute_segments() -> str:
         )
     logger.info(line)
     return line
+
+
+# --- webhooks to partners (campaigns/webhooks/) ---------------------------------------------------
+@shared_task(name="campaigns.tasks.find_webhook_events")
+def find_webhook_events() -> str:
+    """Every 30 s: turn the rows committed since the last sweep into webhook events and queue
+    their deliveries (safe to run twice: an event is written once)."""
+    from campaigns.webhooks import events
+
+    line = f"find_webhook_events: {events.sweep(now=timezone.now()).line()}"
+    logger.info(line)
+    return line
+
+
+@shared_task(name="campaigns.tasks.deliver_webhook")
+def deliver_webhook(delivery_id: int) -> str:
+    """POST one webhook delivery; a retry is handed back to the queue after its backoff (the
+    row keeps its time, so a lost task loses nothing: send_due_webhooks sends what is due)."""
+    from campaigns.webhooks import delivery
+
+    outcome = delivery.deliver(delivery_id, now=timezone.now())
+    if outcome == "retry":
+        deliver_webhook.apply_async((delivery_id,), countdown=delivery.retry_delay(delivery_id))
+    return outcome
+
+
+@shared_task(name="campaigns.tasks.send_due_webhooks")
+def send_due_webhooks() -> str:
+    """Every minute: queue the webhook deliveries whose time has come — a retry's delay passed,
+    or a delivery task was lost."""
+    from campaigns.webhooks import delivery
+
+    ids = delivery.due_delivery_ids(now=timezone.now())
+    with transaction.atomic():
+        delivery.enqueue(ids)
+    return f"{len(ids)} due"
+
+
+@shared_task(name="campaigns.tasks.send_monthly_report")
+def send_monthly_report() -> str:
+    """On the 1st: e-mail last month's program report to the marketers, once per month."""
+    from campaigns.monthly_report import previous_month, program_today
+    from campaigns.monthly_report import send_monthly_report as send
+
+    now = timezone.now()
+    month = previous_month(program_today(now))
+    delivery = send(now=now, month=month)
+    if delivery is None:
+        line = f"send_monthly_report {month:%Y-%m}: already sent or nobody to send it to"
+    else:
+        line = f"send_monthly_report {month:%Y-%m}: sent to {len(delivery.recipients)}"
+    logger.info(line)
+    return line
+
+
+# --- bulk operations (campaigns/bulk.py) ---------------------------------------------------------
+@shared_task(name="campaigns.tasks.run_bulk_operation")
+def run_bulk_operation(operation_id: int) -> str:
+    """Move a queued bulk operation's points in chunks (safe to run twice: items done stay done)."""
+    from campaigns import bulk
+
+    done = bulk.run_operation(operation_id=operation_id, now=timezone.now())
+    return f"bulk #{operation_id}: {done} members processed"
+
+
+@shared_task(name="campaigns.tasks.undo_bulk_operation")
+def undo_bulk_operation(operation_id: int) -> str:
+    """Write the reversing entries of a bulk operation whose undo was asked (safe to run twice)."""
+    from campaigns import bulk
+
+    done = bulk.undo_operation(operation_id=operation_id, now=timezone.now())
+    return f"bulk #{operation_id}: {done} members reversed"
+
+
+@shared_task(name="campaigns.tasks.rollup_metrics")
+def rollup_metrics() -> str:
+    """Roll up the program's figures: yesterday, days missed, days that got late rows."""
+    from campaigns.metrics.rollups import rollup_pending
+
+    now = timezone.now()
+    report = rollup_pending(now=now)
+    line = (
+        f"rollup_metrics as of {timezone.localtime(now).isoformat(timespec='seconds')}: "
+        f"{len(report.days)} days ({len(report.late_days)} with late rows), "
+        f"{len(report.months)} months"
+    )
+    logger.info(line)
+    return line

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "import_export",
+    "pgtrigger",
+    "pghistory",  # the audit history of settings (loyalty/models/history.py, campaigns/…)
     "customers",
     "loyalty",
     "campaigns",
@@ -174,6 +176,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "staticfiles")
+# Uploaded history files (loyalty history imports), read by the Celery worker on this machine.
+HISTORY_IMPORT_DIR = Path(env.str("HISTORY_IMPORT_DIR", default=str(VAR_DIR / "imports")))
 
 # --- Messages out: e-mail and SMS ---------------------------------------------------------------
 OUTBOX_DIR = Path(env.str("OUTBOX_DIR", default=str(VAR_DIR / "outbox")))
@@ -200,6 +204,14 @@ VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
 VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:noreply@kopilka.local")
 PUSH_TIMEOUT = env.float("PUSH_TIMEOUT", default=10.0)
 PUSH_TTL = env.int("PUSH_TTL", default=86400)
+# Webhooks to partners (docs/API.md, "Webhooks"): an endpoint's URL may not resolve to a
+# private, loopback or link-local address unless DEBUG or this is on (tests, the demo).
+WEBHOOKS_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOKS_ALLOW_PRIVATE_HOSTS", default=False)
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=5.0)
+# Rows are read again this long after they were first seen (a transaction that commits later
+# than a newer row's is still found); events about rows older than the max age are not sent.
+WEBHOOKS_LOOKBACK_SECONDS = env.int("WEBHOOKS_LOOKBACK_SECONDS", default=300)
+WEBHOOKS_MAX_EVENT_AGE_HOURS = env.int("WEBHOOKS_MAX_EVENT_AGE_HOURS", default=72)
 
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -85,7 +86,9 @@ class Member(models.Model):
         blank=True,
         help_text=_("Names, contacts and card replaced by placeholders; points history kept."),
     )
-    created_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    # The moment of joining: now, unless a history import keeps the date a member joined the
+    # shop's previous program (welcome bonuses and series count from it).
+    created_at = models.DateTimeField(_("joined at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

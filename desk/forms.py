@@ -207,6 +207,27 @@ class RefundForm(forms.Form):
         return None
 
 
+class GuestCheckForm(forms.Form):
+    """A sale without a card: the check total and its number. The token is the form's
+    Idempotency-Key, so a second submit of the same form records nothing twice."""
+
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    total = forms.CharField(
+        label=_("Check total, ₽"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    check_number = forms.CharField(
+        label=_("Check number"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_total(self) -> str:
+        # Tills and people write 1 249,90: the service reads 1249.90.
+        return self.cleaned_data["total"].replace(" ", "").replace("\u00a0", "").replace(",", ".")
+
+
 class CheckSearchForm(forms.Form):
     check = forms.CharField(
         label=_("Check number"),

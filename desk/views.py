@@ -24,6 +24,7 @@ from desk.forms import (
     CheckSearchForm,
     DeskLoginForm,
     EnrollForm,
+    GuestCheckForm,
     LookupForm,
     RefundForm,
     check_forms,
@@ -47,10 +48,11 @@ from loyalty.errors import (
     RedeemLimitExceeded,
     RequestInProgress,
 )
-from loyalty.models import Purchase, Refund
+from loyalty.models import GuestCheck, Purchase, Refund
 from loyalty.selectors import member_balance, staff_store
 from loyalty.services import idempotency, refund_purchase
 from loyalty.services.enrolment import enroll_member
+from loyalty.services.guest_checks import record_guest_check
 from loyalty.services.presence import (
     Confirmation,
     desk_pass,
@@ -69,6 +71,7 @@ REFUND_REFUSED = _lazy(
 )
 CHECK_REFUSED = _lazy("This form already recorded another check. Start a new check.")
 ENROL_REFUSED = _lazy("This form already enrolled another phone. Start the enrolment again.")
+GUEST_CHECK_REFUSED = _lazy("This form already recorded another sale. Start a new one.")
 
 
 def _key_refused(exc: IdempotencyRefused, reused: str) -> str:
@@ -433,6 +436,78 @@ def receipt(request, pk):
         "ref": member_ref(purchase.member_id, request.user),
     }
     return render(request, "desk/receipt.html", context)
+
+
+# --- a sale without a card ---------------------------------------------------------------------
+
+
+@desk_required
+def guest_check(request):
+    """A sale to a customer without a card: the total and the check number, recorded against
+    the cashier's store for the program's figures (no points). The form's token is its
+    Idempotency-Key: the same form sent twice records the sale once and shows it both times."""
+    store = staff_store(request.user)
+    if request.method != "POST":
+        form = GuestCheckForm(initial={"token": new_token()})
+        return _render_guest_check(request, form, store)
+    form = GuestCheckForm(request.POST)
+    if store is None:
+        form.add_error(None, _("Your account has no store, so it cannot record purchases."))
+    elif form.is_valid():
+        now = timezone.now()
+        total, number = form.cleaned_data["total"], form.cleaned_data["check_number"].strip()
+
+        def work() -> dict:
+            check = record_guest_check(
+                partner=store.partner,
+                store=store,
+                external_id=number,
+                total=total,
+                occurred_at=now,
+                channel=Purchase.Channel.TILL,
+                cashier=request.user,
+                now=now,
+            )
+            return {"guest_check_id": check.pk}
+
+        try:
+            answer, _replayed = idempotency.run_once(
+                partner_id=store.partner_id,
+                key=desk_key(str(form.cleaned_data["token"])),
+                fingerprint=idempotency.body_fingerprint({"guest_check": number, "total": total}),
+                now=now,
+                work=work,
+            )
+        except IdempotencyRefused as exc:
+            form.add_error(None, _key_refused(exc, GUEST_CHECK_REFUSED))
+        except DomainError as exc:
+            show_error(
+                form,
+                exc,
+                {"total": "total", "external_id": "check_number"},
+                {"guest_check_exists": "check_number", "purchase_exists": "check_number"},
+            )
+        else:
+            return redirect("desk:guest_check_done", pk=answer["guest_check_id"])
+    return _render_guest_check(request, form, store, status=422)
+
+
+def _render_guest_check(request, form, store, *, status=200):
+    context = {"form": form, "can_record": store is not None}
+    return render(request, "desk/guest_check.html", context, status=status)
+
+
+@desk_required
+def guest_check_done(request, pk):
+    """The sale without a card as recorded: its number and total, and on to the next one."""
+    store = staff_store(request.user)
+    checks = (
+        GuestCheck.objects.filter(partner_id=store.partner_id)
+        if store
+        else GuestCheck.objects.none()
+    )
+    check = get_object_or_404(checks.select_related("store"), pk=pk)
+    return render(request, "desk/guest_check_done.html", {"check": check})
 
 
 # --- refunds -----------------------------------------------------------------------------------

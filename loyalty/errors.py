@@ -6,9 +6,11 @@ from core.errors import DomainError, InvalidInput
 from customers.errors import MemberBlocked, MemberNotFound
 
 __all__ = [
+    "ApprovalRefused",
     "ConfirmationInvalid",
     "ConfirmationRequired",
     "DomainError",
+    "GuestCheckExists",
     "IdempotencyKeyReused",
     "IdempotencyRefused",
     "InsufficientPoints",
@@ -62,6 +64,13 @@ class PurchaseExists(DomainError):
     default_detail = _("A purchase with this check number is already recorded.")
 
 
+class GuestCheckExists(DomainError):
+    """A check without a card with this number is already recorded for the partner (`id`)."""
+
+    code = "guest_check_exists"
+    default_detail = _("A check without a card with this number is already recorded.")
+
+
 class PurchaseNotFound(DomainError):
     code = "purchase_not_found"
     default_detail = _("No such purchase.")
@@ -96,3 +105,12 @@ class RequestInProgress(IdempotencyRefused):
     default_detail = _(
         "A request with this Idempotency-Key is still being processed; retry shortly."
     )
+
+
+class ApprovalRefused(DomainError):
+    """A manual adjustment (or bulk operation) cannot be decided by this staff member now:
+    `reason` is self_approval (the requester never approves their own), not_allowed (no
+    loyalty.approve_adjustment permission) or already_decided (approved or rejected before)."""
+
+    code = "approval_refused"
+    default_detail = _("This request cannot be approved or rejected by you now.")

@@ -57,3 +57,25 @@ def purge_login_codes() -> str:
 
     now = timezone.now()
     return _report("purge_login_codes", now, {"codes deleted": delete_old_codes(now=now)})
+
+
+@shared_task(name="loyalty.tasks.run_history_import")
+def run_history_import(job_id: int) -> str:
+    """Process one history import job (safe to run twice: a finished job is left alone, a
+    second runner stops; a job cut short resumes after its last chunk)."""
+    from loyalty.services.history import process_history_import
+
+    now = timezone.now()
+    job = process_history_import(job_id=job_id, now=now)
+    if job is None:
+        return _report("run_history_import", now, {"jobs run": 0})
+    return _report(
+        "run_history_import",
+        now,
+        {
+            "rows": job.rows_processed,
+            "imported": job.rows_imported,
+            "skipped": job.rows_skipped,
+            "failed": job.rows_failed,
+        },
+    )

@@ -5,7 +5,17 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKey
 
 from customers.login_throttle import ThrottledAdminAuthenticationForm
-from loyalty.admin import api_keys, ledger, members, partners, program, staff  # noqa: F401
+from loyalty.admin import (  # noqa: F401
+    adjustments,
+    api_keys,
+    guest_checks,
+    imports,
+    ledger,
+    members,
+    partners,
+    program,
+    staff,
+)
 
 # Partners' keys live in PartnerAPIKey (loyalty/admin/api_keys.py); the library's own model is
 # unused, so its admin would only confuse.

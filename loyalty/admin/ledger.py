@@ -25,10 +25,13 @@ from customers.admin import (
     add_domain_error,
 )
 from customers.errors import DomainError
+from loyalty.admin.exports import StreamingExportMixin
+from loyalty.admin.history import AdjustmentHistoryMixin
 from loyalty.models import Account, LedgerEntry, PointLot, Tier
 from loyalty.resources import AccountResource
 from loyalty.selectors import tier_progress
-from loyalty.services import adjust_points, pin_tier
+from loyalty.services import pin_tier
+from loyalty.services.approvals import pending_adjustments, request_adjustment
 
 INLINE_ROWS = 50
 
@@ -121,9 +124,17 @@ class PinTierForm(forms.Form):
 
 
 @admin.register(Account)
-class AccountAdmin(MemberPrivacyMixin, PhoneSearchMixin, PersonalDataExportMixin, admin.ModelAdmin):
+class AccountAdmin(
+    AdjustmentHistoryMixin,
+    StreamingExportMixin,
+    MemberPrivacyMixin,
+    PhoneSearchMixin,
+    PersonalDataExportMixin,
+    admin.ModelAdmin,
+):
     member_id_attr = "pk"
     resource_classes = [AccountResource]
+    stream_exports = ("liabilities", "liabilities-by-month")
     change_form_template = "admin/loyalty/account/change_form.html"
     list_display = (
         "member",
@@ -198,6 +209,9 @@ class AccountAdmin(MemberPrivacyMixin, PhoneSearchMixin, PersonalDataExportMixin
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
             "show_delete": False,
+            "pending_adjustments": (
+                pending_adjustments(int(object_id)) if str(object_id).isdigit() else []
+            ),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -257,23 +271,38 @@ class AccountAdmin(MemberPrivacyMixin, PhoneSearchMixin, PersonalDataExportMixin
         return self._render_action(request, account, form, title=title, submit_label=submit_label)
 
     def adjust_view(self, request, object_id):
-        """Add or remove points by hand; the reason and the staff user go into the ledger."""
+        """Add or remove points by hand; the reason and the staff user go into the ledger. Above
+        the program's approval threshold the adjustment waits for a second person instead."""
         account = self._account_for_action(request, object_id)
-        return self._run_action(
-            request,
-            account,
-            AdjustPointsForm(request.POST or None),
-            act=lambda data: adjust_points(
+        asked = {}
+
+        def act(data):
+            asked["request"] = request_adjustment(
                 member_id=account.pk,
                 points=data["points"],
                 reason=data["reason"],
                 staff=request.user,
                 now=timezone.now(),
-            ),
-            describe=lambda data: (
-                gettext("Adjusted by %(points)+d points: %(reason)s")
-                % {"points": data["points"], "reason": data["reason"]}
-            ),
+            )
+
+        def describe(data) -> str:
+            values = {"points": data["points"], "reason": data["reason"]}
+            if asked["request"].is_pending:
+                return (
+                    gettext(
+                        "Adjustment by %(points)+d points is waiting for approval by another staff "
+                        "member: %(reason)s"
+                    )
+                    % values
+                )
+            return gettext("Adjusted by %(points)+d points: %(reason)s") % values
+
+        return self._run_action(
+            request,
+            account,
+            AdjustPointsForm(request.POST or None),
+            act=act,
+            describe=describe,
             title=gettext("Adjust points of %(member)s") % {"member": account.member},
             submit_label=gettext("Adjust points"),
         )
@@ -308,8 +337,11 @@ class AccountAdmin(MemberPrivacyMixin, PhoneSearchMixin, PersonalDataExportMixin
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(
+    StreamingExportMixin, MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin, admin.ModelAdmin
+):
     phone_lookup = "account__member__phone"
+    stream_exports = ("ledger",)
     member_id_attr = "account_id"
     list_display = (
         "created_at",

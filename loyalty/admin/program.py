@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from customers.admin import MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin
+from loyalty.admin.history import AuditHistoryMixin
 from loyalty.errors import TierConfigInvalid
 from loyalty.models import Program, Tier, TierChange
 from loyalty.services.program import get_program
@@ -15,7 +16,7 @@ from loyalty.services.tiers import validate_tier_config
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(AuditHistoryMixin, admin.ModelAdmin):
     """The program's rules: a single row, never added or deleted; the list opens that row."""
 
     fieldsets = (
@@ -40,6 +41,7 @@ class ProgramAdmin(admin.ModelAdmin):
         ),
         (_("Spending and partners"), {"fields": ("redeem_confirmation", "shares_members")}),
         (_("Campaigns"), {"fields": ("max_bonus_per_check",)}),
+        (_("Manual adjustments"), {"fields": ("approval_threshold",)}),
         (_("Cashier desk"), {"fields": ("desk_lookups_per_minute",)}),
         (_("Texts"), {"fields": ("rules_text", "rules_text_en", "join_consent_text")}),
     )
@@ -139,7 +141,7 @@ class TierListFormSet(BaseModelFormSet):
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(AuditHistoryMixin, admin.ModelAdmin):
     form = TierForm
     list_display = (
         "code",

@@ -1,4 +1,6 @@
+from loyalty.models.adjustments import AdjustmentRequest
 from loyalty.models.guest_checks import GuestCheck
+from loyalty.models.imports import HistoryImport, HistoryImportProblem
 from loyalty.models.ledger import Account, LedgerEntry, PointLot
 from loyalty.models.partners import (
     IdempotencyRecord,
@@ -12,7 +14,10 @@ from loyalty.models.purchases import Purchase, PurchaseBonus, PurchaseLine, Refu
 
 __all__ = [
     "Account",
+    "AdjustmentRequest",
     "GuestCheck",
+    "HistoryImport",
+    "HistoryImportProblem",
     "IdempotencyRecord",
     "LedgerEntry",
     "Partner",
@@ -29,3 +34,5 @@ __all__ = [
     "Tier",
     "TierChange",
 ]
+
+from loyalty.models import history  # noqa: F401 (the audit triggers)

@@ -83,6 +83,7 @@ class PointLot(models.Model):
         EARN = "earn", _("purchase")
         BONUS = "bonus", _("bonus")
         ADJUST = "adjust", _("manual adjustment")
+        IMPORT = "import", _("opening balance (history import)")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots")
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)

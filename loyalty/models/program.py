@@ -93,6 +93,14 @@ class Program(models.Model):
         blank=True,
         help_text=_("All campaign bonuses of one check together; empty: no cap."),
     )
+    approval_threshold = models.PositiveIntegerField(
+        _("manual adjustments above this need a second person's approval, points"),
+        default=5000,
+        help_text=_(
+            "A manual adjustment (or a bulk operation in total) of more points than this, either "
+            "way, waits for another staff member's approval; 0: no approvals."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,6 +1,7 @@
 """Opening accounts and staff adjustments of points."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,16 @@ def adjust_points(
     Added points are available at once and live the program's lifetime; removed points come out
     of the earliest-expiring lots and can never take the balance below zero.
     """
+    reason, points = check_adjustment(points=points, reason=reason)
+    with transaction.atomic(durable=True):
+        return apply_adjustment(
+            member_id=member_id, points=points, reason=reason, staff=staff, now=now
+        ).entries
+
+
+def check_adjustment(*, points, reason: str) -> tuple[str, int]:
+    """A manual adjustment needs a reason and a whole, non-zero number of points (within
+    MAX_ADJUSTMENT either way); returns the cleaned reason and points."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(
@@ -59,24 +70,39 @@ def adjust_points(
             _("Enter a whole, non-zero number of points."),
             fields={"points": [str(_("Enter a whole, non-zero number of points."))]},
         )
-    with transaction.atomic(durable=True):
-        account = lock_account(member_id)
-        ledger = LedgerTransaction(
-            account,
-            program=get_program(),
-            now=now,
-            require_active=False,
-            staff=staff,
-            reason=reason[:500],
-        )
-        if points > 0:
-            ledger.add(
-                points, LedgerEntry.Kind.ADJUST, source=PointLot.Source.ADJUST, available_at=now
-            )
-        else:
-            wanted = -points
-            if ledger.spendable_points() < wanted:
-                raise InsufficientPoints()
-            ledger.spend(wanted, LedgerEntry.Kind.ADJUST)
-        ledger.flush()
-        return ledger.entries
+    return reason, points
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    """What one adjustment wrote: its entries and the balance before and after it."""
+
+    entries: list[LedgerEntry]
+    balance_before: int
+    balance_after: int
+
+
+def apply_adjustment(
+    *, member_id: int, points: int, reason: str, staff, now: dt.datetime
+) -> Adjusted:
+    """adjust_points' move, inside the caller's transaction (which records what it wrote, e.g.
+    an approved AdjustmentRequest): lock the account, add or remove the points."""
+    account = lock_account(member_id)
+    ledger = LedgerTransaction(
+        account,
+        program=get_program(),
+        now=now,
+        require_active=False,
+        staff=staff,
+        reason=reason[:500],
+    )
+    before = account.balance  # after settling what was due: the adjustment alone moves it
+    if points > 0:
+        ledger.add(points, LedgerEntry.Kind.ADJUST, source=PointLot.Source.ADJUST, available_at=now)
+    else:
+        wanted = -points
+        if ledger.spendable_points() < wanted:
+            raise InsufficientPoints()
+        ledger.spend(wanted, LedgerEntry.Kind.ADJUST)
+    ledger.flush()
+    return Adjusted(ledger.entries, before, ledger.account.balance)

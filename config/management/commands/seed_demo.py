@@ -24,6 +24,7 @@ from campaigns.checkout import quote_purchase, record_purchase
 from campaigns.events import birthday_bonuses, member_joined
 from campaigns.models import Campaign
 from campaigns.transfer import FORMAT, VERSION, import_campaigns
+from config.management.commands._demo_bulk import seed_bulk
 from config.management.commands._demo_data import (
     CAMPAIGNS,
     CATALOG,
@@ -39,7 +40,9 @@ from config.management.commands._demo_data import (
     STARTED_DAYS_AGO,
     translit,
 )
+from config.management.commands._demo_guest_checks import seed_guest_checks
 from config.management.commands._demo_messaging import seed_messages
+from config.management.commands._demo_metrics import seed_metrics
 from customers.models import Consent, ImportantDate, Member, User
 from customers.phones import normalize_phone
 from loyalty.defaults import ensure_defaults
@@ -97,6 +100,17 @@ class Command(BaseCommand):
             messages = seed_messages(now=self.now)  # a week of triggered messages
             if messages:
                 self.stdout.write(f"Demo messages by status: {messages}")
+            without_card = seed_guest_checks(
+                stores=stores,
+                market=MARKET,
+                cashier=staff["users"]["cashier"],
+                start=self.now - dt.timedelta(days=round(self.months * 30.4)),
+                now=self.now,
+                seed=self.seed,
+            )
+            self.stdout.write(f"Demo checks without a card: {without_card}")
+            self.stdout.write(seed_bulk(marketer=staff["users"]["marketer"], now=self.now))
+        self.stdout.write(seed_metrics(now=self.now))  # the nightly rollups, caught up
 
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(
