@@ -15,40 +15,16 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import monthly_report
-from campaigns.dashboard.forms import StoreChoiceField, StoreSelect
+from campaigns.dashboard.forms import ScopeForm
 from core.errors import DomainError
-from loyalty.models import Partner, Store
 
 
-class MonthlyReportForm(forms.Form):
+class MonthlyReportForm(ScopeForm):
     month = forms.CharField(
         label=_("Month"),
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
         error_messages={"required": _("Choose the month of the report.")},
     )
-    partner = forms.ModelChoiceField(
-        label=_("Partner"),
-        queryset=Partner.objects.order_by("name"),
-        required=False,
-        empty_label=_("All partners"),
-        error_messages={"invalid_choice": _("There is no such partner.")},
-    )
-    store = StoreChoiceField(
-        label=_("Store"),
-        queryset=Store.objects.select_related("partner").order_by("partner__name", "name"),
-        required=False,
-        empty_label=_("All stores"),
-        widget=StoreSelect,
-        error_messages={"invalid_choice": _("There is no such store at the chosen partner.")},
-    )
-
-    def __init__(self, *args, today: dt.date, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.today = today
-        partner_id = self.data.get("partner") if self.is_bound else None
-        if partner_id and str(partner_id).isdigit():
-            field = self.fields["store"]
-            field.queryset = field.queryset.filter(partner_id=int(partner_id))
 
     def clean_month(self) -> dt.date:
         try:

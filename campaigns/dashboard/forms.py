@@ -69,18 +69,16 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class DashboardFilterForm(forms.Form):
-    """The period, partner and store the dashboard shows. Everything is optional: an empty form
-    means this month for the whole program."""
+class ScopeForm(forms.Form):
+    """A partner and one of its stores, both optional (the whole program); the store list
+    offers only the chosen partner's stores. `today` is the program's day."""
 
-    period = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
-    start = forms.DateField(label=_("from"), required=False, widget=_date_input())
-    end = forms.DateField(label=_("until"), required=False, widget=_date_input())
     partner = forms.ModelChoiceField(
         label=_("Partner"),
         queryset=Partner.objects.order_by("name"),
         required=False,
         empty_label=_("All partners"),
+        error_messages={"invalid_choice": _("There is no such partner.")},
     )
     store = StoreChoiceField(
         label=_("Store"),
@@ -88,17 +86,27 @@ class DashboardFilterForm(forms.Form):
         required=False,
         empty_label=_("All stores"),
         widget=StoreSelect,
-        error_messages={"invalid_choice": _("Choose one of the chosen partner's stores.")},
+        error_messages={"invalid_choice": _("There is no such store at the chosen partner.")},
     )
 
     def __init__(self, *args, today: dt.date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
-        # The store list offers only the chosen partner's stores.
         partner_id = self.data.get("partner") if self.is_bound else None
         if partner_id and str(partner_id).isdigit():
             field = self.fields["store"]
             field.queryset = field.queryset.filter(partner_id=int(partner_id))
+
+
+class DashboardFilterForm(ScopeForm):
+    """The period, partner and store the dashboard shows. Everything is optional: an empty form
+    means this month for the whole program."""
+
+    field_order = ["period", "start", "end", "partner", "store"]
+
+    period = forms.ChoiceField(label=_("Period"), choices=PRESETS, required=False)
+    start = forms.DateField(label=_("from"), required=False, widget=_date_input())
+    end = forms.DateField(label=_("until"), required=False, widget=_date_input())
 
     def clean(self):
         cleaned = super().clean()

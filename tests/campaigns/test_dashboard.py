@@ -197,8 +197,8 @@ def test_the_store_list_offers_only_the_chosen_partners_stores(marketer, calls, 
         ("?period=custom&start=2020-01-01&end=2026-12-01", "A period can be at most 731 days"),
         ("?period=custom&start=2026-13-01&end=2026-12-01", "Enter a valid date."),
         ("?period=next_century", "Select a valid choice."),
-        ("?partner=abc", "Select a valid choice."),
-        ("?partner=999999", "Select a valid choice."),
+        ("?partner=abc", "There is no such partner."),
+        ("?partner=999999", "There is no such partner."),
     ],
 )
 def test_bad_input_shows_an_error_in_the_page_and_computes_nothing(
@@ -226,7 +226,7 @@ def test_a_scope_the_metrics_engine_refuses_is_a_form_error_not_a_server_error(
 def test_a_store_of_another_partner_is_refused(marketer, calls, en):
     ours, theirs = StoreFactory(), StoreFactory()
     html = page(marketer, f"?partner={ours.partner_id}&store={theirs.pk}")
-    assert "Choose one of the chosen partner&#x27;s stores." in html
+    assert "There is no such store at the chosen partner." in html
     assert calls == []
 
 
