@@ -8,6 +8,8 @@ the dashboard's program_metrics.
     DATABASE_URL=… .venv/bin/python bench/metrics_load.py --purchases 200000
     # time again on the data already built (and rolled up) by an earlier run
     DATABASE_URL=… .venv/bin/python bench/metrics_load.py --purchases 200000 --reuse
+    # … without rolling the whole history up again (migrate the database first if needed)
+    DATABASE_URL=… .venv/bin/python bench/metrics_load.py --reuse --skip-history-rollup
 
 The database must be a dedicated PostgreSQL one (it is created if missing, migrated, and its
 members, purchases, ledger, checks without a card and rollups are replaced). The script builds,
@@ -220,13 +222,18 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=730, help="history length")
     parser.add_argument("--stores", type=int, default=50)
     parser.add_argument("--reuse", action="store_true", help="time the data already built")
+    parser.add_argument(
+        "--skip-history-rollup",
+        action="store_true",
+        help="with --reuse: the history is rolled up already; time the rest",
+    )
     args = parser.parse_args()
     setup_django()
 
     from django.db import connection
 
     from campaigns.metrics import program_metrics
-    from campaigns.metrics.rollups import rollup_day, rollup_days
+    from campaigns.metrics.rollups import rollup_day, rollup_days, snapshot_expiry_forecast
     from campaigns.models import DailyBuyers
     from loyalty.models import Purchase, Store
 
@@ -239,14 +246,20 @@ def main() -> None:
     first = Purchase.objects.order_by("occurred_at").values_list("occurred_at", flat=True)[0]
     first = first.astimezone(MSK).date() - dt.timedelta(days=1)
     history = [first + dt.timedelta(days=i) for i in range((yesterday - first).days + 1)]
-    timed(
-        f"rollup of the whole history ({len(history)} days)",
-        results,
-        lambda: rollup_days(days=history, now=NOW),
-    )
+    if not (args.reuse and args.skip_history_rollup):
+        timed(
+            f"rollup of the whole history ({len(history)} days)",
+            results,
+            lambda: rollup_days(days=history, now=NOW),
+        )
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {DailyBuyers._meta.db_table}")
     timed("rollup of one day (yesterday)", results, lambda: rollup_day(day=yesterday, now=NOW))
+    timed(
+        "count of the expiry forecast (nightly)",
+        results,
+        lambda: snapshot_expiry_forecast(now=NOW),
+    )
     store = Store.objects.order_by("id").values_list("id", flat=True).first()
     periods = {
         "month": today.replace(day=1) if today.day > 1 else today - dt.timedelta(days=30),

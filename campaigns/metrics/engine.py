@@ -27,6 +27,7 @@ from campaigns.models import (
     CohortActivity,
     DailyBuyers,
     DailyMetrics,
+    ExpiryForecast,
     MetricsDay,
     MetricsMonth,
 )
@@ -268,14 +269,23 @@ def _cohorts(*, zone, scope, end: dt.date, now: dt.datetime, live_only: bool) ->
     return rows
 
 
-def _expiry_forecast(*, zone, now: dt.datetime, point_value: Decimal) -> list[ExpiryMonth]:
-    """Points of live lots by the month of their last day, this month and the next 11."""
+def _expiry_forecast(
+    *, zone, now: dt.datetime, point_value: Decimal, live_only: bool
+) -> tuple[list[ExpiryMonth], dt.datetime | None]:
+    """Points of live lots by the month of their last day, this month and the next 11: as the
+    nightly rollup counted them (and when), or counted now when there is no such count."""
     first = month_start(now.astimezone(zone).date())
     months = [add_months(first, i) for i in range(FORECAST_MONTHS)]
-    rows = store.live_points_by_expiry_month(
-        zone=zone.key, after=now, until=day_start(zone, add_months(first, FORECAST_MONTHS))
+    stored = (
+        []
+        if live_only
+        else list(ExpiryForecast.objects.filter(month__gte=first, month__lte=months[-1]))
     )
-    return [
+    if stored:
+        rows, as_of = {row.month: row.points for row in stored}, stored[0].computed_at
+    else:
+        rows, as_of = live_expiry_forecast(zone=zone, now=now), None
+    forecast = [
         ExpiryMonth(
             month=month,
             points=int(rows.get(month) or 0),
@@ -283,6 +293,17 @@ def _expiry_forecast(*, zone, now: dt.datetime, point_value: Decimal) -> list[Ex
         )
         for month in months
     ]
+    return forecast, as_of
+
+
+def live_expiry_forecast(*, zone, now: dt.datetime) -> dict:
+    """{first day of a month: points of live lots whose last day is in it}, this month and the
+    next FORECAST_MONTHS (one more than shown, so a count made on the last night of a month
+    still covers the dashboard's next twelve)."""
+    first = month_start(now.astimezone(zone).date())
+    return store.live_points_by_expiry_month(
+        zone=zone.key, after=now, until=day_start(zone, add_months(first, FORECAST_MONTHS + 1))
+    )
 
 
 def _tier_distribution() -> list[TierShare]:
@@ -445,6 +466,9 @@ def program_metrics(
             if metric.program_wide:
                 figures[metric.key] = None
     figures = {metric.key: figures[metric.key] for metric in METRICS}
+    forecast, forecast_as_of = _expiry_forecast(
+        zone=zone, now=now, point_value=point_value, live_only=live_only
+    )
 
     return ProgramMetrics(
         start=start,
@@ -455,7 +479,8 @@ def program_metrics(
         store_id=store_id if scope[0] == store.STORE else None,
         figures=figures,
         daily=daily,
-        expiry_forecast=_expiry_forecast(zone=zone, now=now, point_value=point_value),
+        expiry_forecast=forecast,
+        expiry_forecast_as_of=forecast_as_of,
         tier_distribution=_tier_distribution(),
         tier_movements=_tier_movements(since=since, until=until),
         top_campaigns=_top_campaigns(since=since, until=until, now=now),

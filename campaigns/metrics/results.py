@@ -80,6 +80,8 @@ class ProgramMetrics:
     figures: dict  # METRICS key -> int | Decimal | None
     daily: list = field(default_factory=list)  # list[DailyFigures]
     expiry_forecast: list = field(default_factory=list)  # list[ExpiryMonth]
+    # When the forecast was counted: the nightly rollup's time, or None when counted live.
+    expiry_forecast_as_of: dt.datetime | None = None
     tier_distribution: list = field(default_factory=list)  # list[TierShare]
     tier_movements: list = field(default_factory=list)  # list[TierMove]
     top_campaigns: list = field(default_factory=list)  # list[CampaignROI]
@@ -104,6 +106,7 @@ class ProgramMetrics:
             "figures": {key: _json_value(value) for key, value in self.figures.items()},
             "daily": [_json_row(row) for row in self.daily],
             "expiry_forecast": [_json_row(row) for row in self.expiry_forecast],
+            "expiry_forecast_as_of": _json_value(self.expiry_forecast_as_of),
             "tier_distribution": [_json_row(row) for row in self.tier_distribution],
             "tier_movements": [_json_row(row) for row in self.tier_movements],
             "top_campaigns": [_json_row(row) for row in self.top_campaigns],

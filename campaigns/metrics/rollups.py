@@ -9,8 +9,21 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from campaigns.metrics.engine import additive_rows, day_start, month_start
-from campaigns.models import CohortActivity, DailyBuyers, DailyMetrics, MetricsDay, MetricsMonth
+from campaigns.metrics.engine import (
+    FORECAST_MONTHS,
+    additive_rows,
+    day_start,
+    live_expiry_forecast,
+    month_start,
+)
+from campaigns.models import (
+    CohortActivity,
+    DailyBuyers,
+    DailyMetrics,
+    ExpiryForecast,
+    MetricsDay,
+    MetricsMonth,
+)
 from loyalty.money import add_months
 from loyalty.services.program import get_program, program_zone
 from loyalty.store import metrics as store
@@ -177,4 +190,20 @@ def rollup_pending(*, now: dt.datetime) -> RollupReport:
     if current not in report.months and (first is not None and first <= yesterday):
         rollup_month(month=current, now=now)
         report.months.append(current)
+    snapshot_expiry_forecast(now=now)
     return report
+
+
+def snapshot_expiry_forecast(*, now: dt.datetime) -> None:
+    """Count the live lots' points by the month they expire, as of `now`, for the dashboard to
+    read (every month stored, those with nothing too: an empty forecast is a count as well)."""
+    zone = _zone()
+    rows = live_expiry_forecast(zone=zone, now=now)
+    first = month_start(now.astimezone(zone).date())
+    months = [add_months(first, i) for i in range(FORECAST_MONTHS + 1)]
+    with transaction.atomic():
+        ExpiryForecast.objects.all().delete()
+        ExpiryForecast.objects.bulk_create(
+            ExpiryForecast(month=month, points=int(rows.get(month) or 0), computed_at=now)
+            for month in months
+        )

@@ -14,6 +14,7 @@ from campaigns.models.metrics import (
     CohortActivity,
     DailyBuyers,
     DailyMetrics,
+    ExpiryForecast,
     MetricsDay,
     MetricsMonth,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "CohortActivity",
     "DailyBuyers",
     "DailyMetrics",
+    "ExpiryForecast",
     "MemberActivity",
     "MemberFingerprint",
     "Message",

@@ -128,3 +128,20 @@ class CohortActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month} {self.scope_kind}:{self.scope_id} ← {self.join_month}"
+
+
+class ExpiryForecast(models.Model):
+    """Points of live lots by the month they expire, as the nightly rollup found them: reading
+    every live lot on each dashboard view costs seconds on a large program."""
+
+    month = models.DateField(_("month"), primary_key=True)
+    points = models.BigIntegerField(_("points"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("expiry forecast month")
+        verbose_name_plural = _("expiry forecast")
+        ordering = ["month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.points}"
