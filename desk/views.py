@@ -521,9 +521,10 @@ def refund_search(request, ref=None):
     if ref is not None:
         member = _member(request, ref)
         context["name"] = mask_name(member)
-        context["recent"] = list(
-            purchases.filter(member=member).select_related("store")[:RECENT_PURCHASES]
-        )
+        # "Here" is the cashier's store; a check of the partner's other stores is found by its
+        # number below.
+        here = purchases.filter(member=member, store=staff_store(request.user))
+        context["recent"] = list(here.select_related("store")[:RECENT_PURCHASES])
     if "check" in request.GET:
         search = CheckSearchForm(request.GET)
         context["search"] = search

@@ -49,6 +49,26 @@ def test_the_members_recent_purchases_here_are_listed(desk, bought, rich_member,
     assert "ELSEWHERE-1" not in html
 
 
+def test_recent_purchases_here_are_this_stores_and_another_stores_check_is_found_by_number(
+    desk, bought, rich_member, member_url, store
+):
+    """The list says "here": a purchase at the partner's other store is not in it, but its
+    check number still finds it for a refund (a chain takes goods back at any store)."""
+    sister = StoreFactory(partner=store.partner, name="Соседний")
+    other = record_purchase(
+        member_id=rich_member.pk,
+        partner=store.partner,
+        store=sister,
+        external_id="SISTER-1",
+        amount="100",
+        now=bought.created_at,
+    ).purchase
+    html = desk.get(member_url(rich_member, "refund/")).content.decode()
+    assert "CHK-77" in html and "SISTER-1" not in html
+    response = desk.get("/desk/refund/", {"check": "SISTER-1"})
+    assert response["Location"] == f"/desk/purchases/{other.pk}/refund/"
+
+
 def test_a_check_number_finds_the_purchase(desk, bought):
     response = desk.get("/desk/refund/", {"check": "CHK-77"})
     assert response.status_code == 302
