@@ -40,6 +40,11 @@ def _key_from_header(request) -> str | None:
         return None
     scheme, _sep, key = header.strip().partition(" ")
     if scheme.lower() != SCHEME.lower():
+        if not key and "." in scheme:
+            # A bare key (as pasted into the docs' Authorize box): say what is missing.
+            raise exceptions.AuthenticationFailed(
+                _("Send the key as “Api-Key <key>”: the “Api-Key ” prefix is missing.")
+            )
         return None
     return key.strip() or None
 

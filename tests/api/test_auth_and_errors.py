@@ -40,6 +40,21 @@ def test_a_malformed_or_unknown_key_is_401(member, header):
     assert response.json()["code"] in {"authentication_failed", "not_authenticated"}
 
 
+def test_a_bare_key_without_its_scheme_says_the_prefix_is_missing(api_key, member):
+    """Pasting the key alone into the docs' Authorize box must not read "credentials were not
+    provided": the answer names the missing "Api-Key " prefix."""
+    client = ApiClient(None)
+    response = client.get(
+        f"/api/v1/members/{member.pk}", HTTP_AUTHORIZATION=api_key, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    body = assert_error(response, 401, "authentication_failed")
+    assert "“Api-Key ” prefix is missing" in body["detail"]
+    response = client.get(
+        f"/api/v1/members/{member.pk}", HTTP_AUTHORIZATION=api_key, HTTP_ACCEPT_LANGUAGE="ru"
+    )
+    assert "Api-Key" in response.json()["detail"] and "префикс" in response.json()["detail"]
+
+
 def test_a_key_with_a_wrong_secret_is_401(api_key, member):
     prefix, _secret = api_key.split(".")
     client = ApiClient(f"{prefix}.{'x' * 32}")
