@@ -5,6 +5,8 @@ Lots and entries are written only by the loyalty services, so nothing here adds,
 deletes them; the account page shows the newest of them and links to the full lists.
 """
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -14,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.admin import (
@@ -361,6 +363,42 @@ class LedgerEntryAdmin(
     raw_id_fields = ("account", "lot", "purchase", "refund", "staff", "partner")
 
 
+class LotExpiryFilter(admin.SimpleListFilter):
+    """Lots with points left that expire soon; or all those with points left, or the spent."""
+
+    title = _("expiry")
+    parameter_name = "expires"
+    WITHIN_DAYS = (7, 30, 90)
+
+    def lookups(self, request, model_admin):
+        return [
+            *(
+                (
+                    str(days),
+                    ngettext("expire within %(n)d day", "expire within %(n)d days", days)
+                    % {"n": days},
+                )
+                for days in self.WITHIN_DAYS
+            ),
+            ("live", _("with points left")),
+            ("spent", _("used up or expired")),
+        ]
+
+    def queryset(self, request, queryset):
+        value, now = self.value(), timezone.now()
+        if value == "live":
+            return queryset.filter(remaining__gt=0)
+        if value == "spent":
+            return queryset.filter(remaining=0)
+        if value and value.isdigit() and int(value) in self.WITHIN_DAYS:
+            return queryset.filter(
+                remaining__gt=0,
+                expires_at__gt=now,
+                expires_at__lte=now + dt.timedelta(days=int(value)),
+            ).order_by("expires_at", "id")
+        return queryset
+
+
 @admin.register(PointLot)
 class PointLotAdmin(MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     phone_lookup = "account__member__phone"
@@ -375,7 +413,7 @@ class PointLotAdmin(MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin, admin.M
         "available_at",
         "expires_at",
     )
-    list_filter = ("source", "is_pending")
+    list_filter = (LotExpiryFilter, "source", "is_pending")
     list_select_related = ("account__member",)
     search_fields = ("=account__member__card_number",)
     search_help_text = _("Phone in any notation or card number.")

@@ -3,6 +3,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -120,7 +123,11 @@ class PointLot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.points} ({self.remaining} left) until {self.expires_at:%Y-%m-%d}"
+        return gettext("%(points)s points (%(left)s left), until %(date)s") % {
+            "points": self.points,
+            "left": self.remaining,
+            "date": date_format(localtime(self.expires_at), "SHORT_DATE_FORMAT"),
+        }
 
 
 class LedgerEntry(models.Model):
