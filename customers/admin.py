@@ -423,9 +423,24 @@ class MemberAdmin(PhoneSearchMixin, PersonalDataExportMixin, ImportExportMixin, 
         "updated_at",
         "account_link",
         "messages_link",
+        "tier",
+        "available_points",
     )
     fieldsets = (
-        (None, {"fields": ("phone", "card_number", "status", "account_link", "messages_link")}),
+        (
+            None,
+            {
+                "fields": (
+                    "phone",
+                    "card_number",
+                    "status",
+                    "tier",
+                    "available_points",
+                    "account_link",
+                    "messages_link",
+                )
+            },
+        ),
         (
             _("Profile"),
             {

@@ -69,7 +69,9 @@ class Member(models.Model):
         on_delete=models.SET_NULL,
         related_name="referrals",
     )
-    language = models.CharField(_("language"), max_length=8, default="ru")
+    language = models.CharField(
+        _("language"), max_length=8, default="ru", choices=[("ru", "Русский"), ("en", "English")]
+    )
     time_zone = models.CharField(
         _("time zone"),
         max_length=64,

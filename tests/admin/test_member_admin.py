@@ -218,3 +218,15 @@ def test_the_change_page_saves_profile_and_status(admin_client, member, en):
         "blocked",
     )
     assert member.important_dates.get().label == "Годовщина"
+
+
+def test_the_member_page_shows_tier_and_balance_and_offers_the_languages(admin_client, now, en):
+    from loyalty.services import adjust_points
+
+    anna = make_member(now=now)
+    adjust_points(member_id=anna.pk, points=125, reason="gift", staff=None, now=now)
+    page = admin_client.get(reverse("admin:customers_member_change", args=[anna.pk]), **en)
+    html = page.content.decode()
+    assert "Base" in html or "Базовый" in html
+    assert '<div class="readonly">125</div>' in html
+    assert '<select name="language"' in html and '<option value="en">English</option>' in html
