@@ -94,7 +94,11 @@
     timer = window.setTimeout(requestQuote, 200);
   });
 
-  document.getElementById("redeem-max").addEventListener("click", function () {
+  var total = form.elements.total;
+  var confirmButton = document.getElementById("confirm");
+  var hint = document.getElementById("redeem-hint");
+
+  function takeMaximum() {
     redeem.value = "0";
     window.clearTimeout(timer);
     requestQuote().then(function (data) {
@@ -102,7 +106,36 @@
         redeem.value = String(data.max_redeem_points);
         requestQuote();
       }
-      document.getElementById("confirm").focus();
+      hint.hidden = true;
+      confirmButton.focus();
+    });
+  }
+
+  document.getElementById("redeem-max").addEventListener("click", takeMaximum);
+
+  // The common sale in the fewest keys. "+" in the total or the points field takes the maximum
+  // (then Enter confirms). Enter in the total confirms at once only when nothing could be
+  // spent; when the customer has points and none are chosen, it stops at the points field
+  // first, so spending is never forgotten: Enter again confirms without spending.
+  form.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "+" && (target === total || target === redeem)) {
+      event.preventDefault();
+      takeMaximum();
+      return;
+    }
+    if (event.key !== "Enter" || target !== total) return;
+    event.preventDefault();
+    window.clearTimeout(timer);
+    requestQuote().then(function (data) {
+      var spendable = data && data.ok && data.max_redeem_points > 0;
+      if (spendable && Number(redeem.value || 0) === 0) {
+        hint.hidden = false;
+        redeem.focus();
+        redeem.select();
+      } else if (!confirmButton.disabled) {
+        form.requestSubmit(confirmButton);
+      }
     });
   });
 
@@ -128,5 +161,12 @@
     });
   }
 
-  if (hasCheck()) requestQuote();
+  // After a refused submit the fields carry the server's errors: the quote at load fills in the
+  // figures but does not repeat those errors in the box above.
+  var serverErrors = form.querySelector(".field-error, [role=alert].error, .errorlist");
+  if (hasCheck()) {
+    requestQuote().then(function () {
+      if (serverErrors) { errorsBox.innerHTML = ""; errorsBox.hidden = true; }
+    });
+  }
 })();

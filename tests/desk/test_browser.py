@@ -116,3 +116,74 @@ def test_to_spend_points_the_cashier_sends_a_code_and_types_what_the_customer_re
     expect(page.locator("#receipt-redeemed")).to_have_text("100")
     assert Purchase.objects.get().redeemed_points == 100
     assert len(list(settings.OUTBOX_DIR.glob("sms-*.txt"))) == 1
+
+
+def test_a_sale_with_the_maximum_is_the_total_then_plus_then_enter(
+    live_server, desk_page, cashier, rich_member
+):
+    page = desk_page
+    sign_in(page, live_server.url)
+    find(page, "+79123456789")
+    expect(page.locator("#id_total")).to_be_focused()
+    page.keyboard.type("10000")
+    page.keyboard.press("+")  # takes the maximum and moves to Confirm
+    expect(page.locator("#id_redeem_points")).to_have_value("3000")
+    expect(page.locator("#confirm")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#receipt-redeemed")).to_have_text("3,000")
+    assert Purchase.objects.get().redeemed_points == 3000
+
+
+def test_enter_in_the_total_stops_at_the_points_when_the_customer_could_spend_some(
+    live_server, desk_page, cashier, rich_member
+):
+    """Spending is never forgotten: the first Enter shows the choice, the second confirms
+    without spending."""
+    page = desk_page
+    sign_in(page, live_server.url)
+    find(page, "+79123456789")
+    expect(page.locator("#id_total")).to_be_focused()
+    page.keyboard.type("1000")
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_redeem_points")).to_be_focused()
+    expect(page.locator("#redeem-hint")).to_be_visible()
+    assert not Purchase.objects.exists()
+    page.keyboard.press("Enter")
+    expect(page.locator("#receipt-redeemed")).to_have_text("0")
+    assert Purchase.objects.get().redeemed_points == 0
+
+
+def test_a_customer_with_nothing_to_spend_is_served_with_the_total_and_enter(
+    live_server, desk_page, cashier, desk_now
+):
+    from tests.factories import make_member
+
+    make_member(phone="+79160001122", now=desk_now)
+    page = desk_page
+    sign_in(page, live_server.url)
+    find(page, "+79160001122")
+    expect(page.locator("#id_total")).to_be_focused()
+    page.keyboard.type("500")
+    page.keyboard.press("Enter")
+    expect(page.locator("#receipt-earned")).to_have_text("10")
+    assert Purchase.objects.get().total == 500
+
+
+def test_asking_more_points_than_allowed_says_so_once_and_stays_on_the_points(
+    live_server, desk_page, cashier, rich_member
+):
+    page = desk_page
+    sign_in(page, live_server.url)
+    find(page, "+79123456789")
+    expect(page.locator("#id_total")).to_be_focused()
+    page.keyboard.type("1000")
+    page.fill("#id_redeem_points", "900")  # at most 30 % of 1 000 ₽
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_redeem_points")).to_be_focused()
+    errors = page.locator("p.error:visible")
+    expect(errors).to_have_count(1)
+    expect(page.locator("#quote-max")).to_have_text("300")
+    page.keyboard.press("+")
+    expect(page.locator("#id_redeem_points")).to_have_value("300")
+    page.keyboard.press("Enter")
+    expect(page.locator("#receipt-redeemed")).to_have_text("300")
