@@ -23,6 +23,13 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
+  // A button that cannot be taken back asks first (e.g. refunding the whole check).
+  document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+    });
+  });
+
   // One submission per form; the server's token makes a repeat harmless anyway.
   document.querySelectorAll("form[method=post]").forEach(function (form) {
     form.addEventListener("submit", function () {

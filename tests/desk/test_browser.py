@@ -187,3 +187,30 @@ def test_asking_more_points_than_allowed_says_so_once_and_stays_on_the_points(
     expect(page.locator("#id_redeem_points")).to_have_value("300")
     page.keyboard.press("Enter")
     expect(page.locator("#receipt-redeemed")).to_have_text("300")
+
+
+def test_refunding_the_whole_check_asks_first(live_server, desk_page, cashier, rich_member):
+    page = desk_page
+    sign_in(page, live_server.url)
+    find(page, "+79123456789")
+    expect(page.locator("#id_total")).to_be_focused()
+    page.keyboard.type("1000")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # no points spent
+    page.click("#receipt-refund")
+    # A check without lines: the amount is the first thing on the form, labelled plainly.
+    expect(page.locator("label[for=id_amount]")).to_have_text("Amount to refund, ₽")
+    dialogs = []
+
+    def answer(dialog, accept):
+        dialogs.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda d: answer(d, False))
+    page.click("#refund-whole")
+    expect(page.locator("#refund-form")).to_be_visible()
+    assert dialogs == ["Refund the whole check: 1,000.00 ₽?"] and not Refund.objects.exists()
+    page.once("dialog", lambda d: answer(d, True))
+    page.click("#refund-whole")
+    expect(page.locator("#refund-cash")).to_be_visible()
+    assert Refund.objects.get().amount == 1000
