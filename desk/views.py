@@ -343,7 +343,9 @@ def record_check(request, ref):
         now = timezone.now()
         token = str(form.cleaned_data["token"])
         check = typed.args
-        external_id = form.cleaned_data["check_number"].strip() or f"desk-{token}"
+        external_id = form.cleaned_data["check_number"].strip() or (
+            f"{Purchase.GENERATED_PREFIX}{token}"
+        )
         guard = idempotency.KeyGuard(
             partner_id=store.partner_id,
             key=desk_key(token),

@@ -93,7 +93,7 @@ class PurchaseAdmin(
 ):
     resource_classes = [PurchaseResource]
     list_display = (
-        "external_id",
+        "check_number",
         "occurred_at",
         "member",
         "partner",
@@ -134,6 +134,10 @@ class PurchaseAdmin(
         "created_at",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("check number"), ordering="external_id")
+    def check_number(self, obj: Purchase) -> str:
+        return obj.number
 
 
 class RefundLineInline(ReadOnlyMixin, admin.TabularInline):

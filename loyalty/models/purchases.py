@@ -131,6 +131,18 @@ class Purchase(models.Model):
     def __str__(self) -> str:
         return f"{self.external_id} ({self.total} ₽)"
 
+    # A sale at the desk without the till's check number gets `desk-<form token>` as its unique
+    # external id; people see the purchase's own number instead (the desk's slip prints it).
+    GENERATED_PREFIX = "desk-"
+
+    @property
+    def number(self) -> str:
+        """The check number as people see it: the till's, or "№ <id>" for a desk sale that had
+        none."""
+        if self.external_id.startswith(self.GENERATED_PREFIX):
+            return f"№ {self.pk}"
+        return self.external_id
+
     @property
     def paid(self) -> Decimal:
         """Money paid (the check total less the part paid with points)."""

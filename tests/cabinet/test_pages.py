@@ -386,3 +386,24 @@ def test_history_rows_read_in_russian_with_declined_point_counts(
     html = member_client.get(reverse("cabinet:history"), {"kind": "purchase"}).content.decode()
     assert "Покупка" in html and "оплачено 251 баллом" in html
     assert "начислено 14 баллов" in html  # 749 ₽ paid with money, 1 point per 50 ₽
+
+
+def test_a_desk_sale_without_a_check_number_reads_as_its_own_number(
+    member_client, member, partner, real_now, admin_client
+):
+    """The desk names such a sale `desk-<token>` to keep it unique; the member, the admin and
+    the slip all see "№ <id>" instead."""
+    purchase = record_purchase(
+        member_id=member.pk,
+        partner=partner,
+        external_id="desk-5630ccca-0b7e-4f5e-9d1a-1c2b3d4e5f60",
+        amount="500",
+        now=real_now,
+    ).purchase
+    history = member_client.get(reverse("cabinet:history")).content.decode()
+    assert f"Purchase № {purchase.pk} at" in history and "desk-5630" not in history
+    page = member_client.get(reverse("cabinet:purchase", args=[purchase.pk])).content.decode()
+    assert "desk-5630" not in page
+    admin_list = admin_client.get("/admin/loyalty/purchase/", HTTP_ACCEPT_LANGUAGE="en")
+    assert f"№ {purchase.pk}" in admin_list.content.decode()
+    assert "desk-5630" not in admin_list.content.decode()
