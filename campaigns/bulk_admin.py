@@ -5,7 +5,7 @@ draft. The operation's page shows the preview (who is reached, who is skipped an
 a masked sample), then the buttons of its state: submit (runs it, or asks for approval when its
 total is above the program's threshold), approve / reject (another staff member with the
 approval permission), undo (a finished operation, once); while it runs or is undone, a progress
-bar polls `progress/` (static/campaigns/bulk.js: no inline script under the CSP).
+bar polls `progress/` (static/backoffice/progress.js: no inline script under the CSP).
 
 Marketers create, submit and undo operations; analysts read them, members as bare numbers.
 """

@@ -53,7 +53,7 @@ def test_a_marketer_drafts_previews_runs_and_undoes_an_award(
     assert (progress["status"], progress["percent"], progress["points_moved"]) == ("done", 100, 75)
     assert progress["finished"] is True
     page = marketer.get(response["Location"], **en).content.decode()
-    assert 'id="bulk-progress-bar"' in page and "campaigns/bulk.js" in page
+    assert 'id="bulk-progress-bar"' in page and "backoffice/progress.js" in page
     assert 'name="_undo"' in page
     with django_capture_on_commit_callbacks(execute=True):
         marketer.post(act, {"_undo": "1"}, **en)

@@ -1,5 +1,5 @@
 """A running bulk operation's page in headless Chromium: the progress bar follows the counters
-(static/campaigns/bulk.js polls progress/) and the page breaks no rule of the CSP."""
+(static/backoffice/progress.js polls progress/) and the page breaks no rule of the CSP."""
 
 import pytest
 from django.utils import timezone

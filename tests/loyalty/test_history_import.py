@@ -455,7 +455,7 @@ def test_a_marketer_uploads_checks_with_a_dry_run_then_runs_it_for_real(
     assert (progress["finished"], progress["percent"], progress["rows_failed"]) == (True, 100, 0)
     job_page = marketer.get(sent["Location"])
     assert b'id="run-for-real"' in job_page.content
-    assert b"history_import.js" in job_page.content
+    assert b"backoffice/progress.js" in job_page.content
 
     with django_capture_on_commit_callbacks(execute=True):
         ran = marketer.post(f"/admin/loyalty/historyimport/{checked.pk}/run/")
