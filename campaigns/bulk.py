@@ -23,7 +23,8 @@ The rules:
   is each item's shortfall), a deduction comes back as new points.
 Every ledger entry's reason names the operation: "<reason> (bulk #N)", and its undo's
 "<reason> (undo of bulk #N)" (not translated: the ledger keeps one text whatever the worker's
-language).
+language). The reason is for staff only: the members are shown the operation's optional text
+for them, or a neutral label (loyalty.selectors.entry_note); an undo shows them the label.
 """
 
 import datetime as dt
@@ -42,6 +43,7 @@ from core.errors import DomainError, InvalidInput
 from customers.models import Member
 from customers.phones import mask_phone
 from loyalty.models import Account
+from loyalty.models.ledger import MEMBER_TEXT_LENGTH
 from loyalty.services import bulk as ledger_bulk
 from loyalty.services.approvals import check_approver, needs_approval
 
@@ -78,13 +80,23 @@ def create_operation(
     rows: Iterable[tuple[int, str]] | None = None,
     list_name: str = "",
     when_short: str = BulkOperation.WhenShort.PARTIAL,
+    member_text: str = "",
 ) -> BulkOperation:
     """Draft an operation for a segment or for the members an uploaded list names (its rows as
-    segment_lists.read_rows gives them); nothing moves yet."""
+    segment_lists.read_rows gives them); nothing moves yet. The reason is for staff only; the
+    optional `member_text` is what the members are shown of it."""
     reason = (reason or "").strip()
+    member_text = " ".join((member_text or "").split())
     problems = {}
     if not reason:
         problems["reason"] = [str(_("A reason is required."))]
+    if len(member_text) > MEMBER_TEXT_LENGTH:
+        problems["member_text"] = [
+            str(
+                _("The text for the member is longer than %(n)d characters.")
+                % {"n": MEMBER_TEXT_LENGTH}
+            )
+        ]
     if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
         problems["points"] = [str(_("Enter a whole number of points above zero."))]
     if kind not in BulkOperation.Kind.values:
@@ -97,6 +109,7 @@ def create_operation(
         kind=kind,
         points=points,
         reason=reason[:450],
+        member_text=member_text,
         when_short=when_short,
         segment=segment,
         created_by=staff,
@@ -355,6 +368,7 @@ def run_operation(*, operation_id: int, now: dt.datetime, chunk_size: int = CHUN
                 staff=operation.created_by,
                 now=now,
                 partial=operation.when_short == BulkOperation.WhenShort.PARTIAL,
+                member_text=operation.member_text,
             )
             for item in items:
                 moved = results[item.member_id]

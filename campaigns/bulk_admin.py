@@ -28,6 +28,7 @@ from campaigns.segment_lists import read_rows
 from customers.admin import MemberPrivacyMixin, ReadOnlyMixin, add_domain_error
 from customers.errors import DomainError
 from customers.staff_access import can_see_personal_data
+from loyalty.models.ledger import MEMBER_TEXT_LENGTH
 from loyalty.services.approvals import may_approve
 
 Status = BulkOperation.Status
@@ -39,10 +40,23 @@ class BulkOperationForm(forms.Form):
     )
     points = forms.IntegerField(label=_("points per member"), min_value=1, max_value=10_000_000)
     reason = forms.CharField(
-        label=_("reason"),
+        label=_("internal reason"),
         max_length=450,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text=_('Kept in every ledger entry as "<reason> (bulk #N)".'),
+        help_text=_(
+            "For staff only: kept in every ledger entry together with the operation's number; "
+            "never shown to the members."
+        ),
+    )
+    member_text = forms.CharField(
+        label=_("text for the members"),
+        max_length=MEMBER_TEXT_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text=_(
+            "Optional. Shown to each member in the history and the statement; without it they "
+            "see “Added by the store” or “Removed by the store”."
+        ),
     )
     when_short = forms.ChoiceField(
         label=_("a member with fewer points than deducted"),
@@ -152,6 +166,7 @@ class BulkOperationAdmin(admin.ModelAdmin):
                     kind=data["kind"],
                     points=data["points"],
                     reason=data["reason"],
+                    member_text=data["member_text"],
                     when_short=data["when_short"] or BulkOperation.WhenShort.PARTIAL,
                     segment=data["segment"],
                     rows=data.get("rows"),

@@ -226,6 +226,7 @@ class Adjustment:
     note: str = ""
     balance_before: int | None = None
     balance_after: int | None = None
+    member_text: str = ""  # what the member was told instead of the staff-only reason
 
 
 def _balance_after_each(entry_ids: list[int], account_id: int) -> dict[int, int]:
@@ -276,7 +277,8 @@ def manual_adjustments(account) -> list[Adjustment]:
         account_id=account.pk, kind=LedgerEntry.Kind.ADJUST
     ).order_by("created_at", "id"):
         if entry.pk not in linked:
-            loose.setdefault((entry.created_at, entry.staff_id, entry.reason), []).append(entry)
+            key = (entry.created_at, entry.staff_id, entry.reason, entry.member_text)
+            loose.setdefault(key, []).append(entry)
     last_entry = [max(e.pk for e in group) for group in loose.values()]
     last_entry += [
         max(e.pk for e in r.entries.all())
@@ -292,7 +294,7 @@ def manual_adjustments(account) -> list[Adjustment]:
     def name(user_id) -> str:
         return names.get(user_id, f"#{user_id}") if user_id else system_name()
 
-    for (when, staff_id, reason), group in loose.items():
+    for (when, staff_id, reason, member_text), group in loose.items():
         points = sum(e.points for e in group)
         balance = after[max(e.pk for e in group)]
         adjustments.append(
@@ -303,6 +305,7 @@ def manual_adjustments(account) -> list[Adjustment]:
                 name(staff_id),
                 balance_before=balance - points,
                 balance_after=balance,
+                member_text=member_text,
             )
         )
     for request in requests:
@@ -323,6 +326,7 @@ def manual_adjustments(account) -> list[Adjustment]:
                 note=request.note,
                 balance_before=before,
                 balance_after=balance,
+                member_text=request.member_text,
             )
         )
     adjustments.sort(key=lambda a: a.when, reverse=True)

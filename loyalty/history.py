@@ -34,7 +34,7 @@ class HistoryRow:
     pending: int
     purchase: Purchase | None = None
     refund: Refund | None = None
-    note: str = ""
+    note: str = ""  # what the member is told of it (loyalty.selectors.entry_note), never a reason
 
     @property
     def is_pending(self) -> bool:
@@ -96,6 +96,7 @@ def history_groups(
             purchase_pk=Max("purchase_id"),
             refund_pk=Max("refund_id"),
             entry_kind=Max("kind"),
+            member_text=Max("member_text"),
         )
         .order_by(*order)
     )
@@ -138,7 +139,7 @@ def history_rows(groups) -> list[HistoryRow]:
                 pending=g["pending"],
                 purchase=purchase,
                 refund=refund,
-                note=entry_note(kind),
+                note=entry_note(kind, points=g["net"], member_text=g["member_text"]),
             )
         )
     return rows

@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from customers.models import Member
 from customers.selectors import member_personal_data
 from loyalty.models import Account, LedgerEntry, PointLot, Purchase, PurchaseLine, Refund
+from loyalty.selectors import entry_note
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -92,23 +93,7 @@ def member_data_export(*, member: Member, now: dt.datetime) -> dict:
                 "created_at",
             )
         ),
-        "ledger": list(
-            LedgerEntry.objects.filter(account__member=member)
-            .order_by("created_at", "id")
-            .values(
-                "id",
-                "kind",
-                "points",
-                "pending_change",
-                "lot_id",
-                "purchase_id",
-                "refund_id",
-                "partner__name",
-                "reason",
-                "expires_at",
-                "created_at",
-            )
-        ),
+        "ledger": _ledger(member),
         "purchases": purchases,
         "refunds": list(
             Refund.objects.filter(purchase__member=member)
@@ -128,6 +113,34 @@ def member_data_export(*, member: Member, now: dt.datetime) -> dict:
             )
         ),
     }
+
+
+def _ledger(member: Member) -> list[dict]:
+    """The member's ledger rows, each with `note`, what the member's history shows of the entry
+    (`entry_note`: a manual adjustment's text for the member or a neutral label), and `reason`,
+    what the staff wrote: a copy of the data holds everything kept about the member."""
+    rows = list(
+        LedgerEntry.objects.filter(account__member=member)
+        .order_by("created_at", "id")
+        .values(
+            "id",
+            "kind",
+            "points",
+            "pending_change",
+            "lot_id",
+            "purchase_id",
+            "refund_id",
+            "partner__name",
+            "reason",
+            "member_text",
+            "expires_at",
+            "created_at",
+        )
+    )
+    for row in rows:
+        text = row.pop("member_text")
+        row["note"] = entry_note(row["kind"], points=row["points"], member_text=text)
+    return rows
 
 
 def member_data_json(*, member: Member, now: dt.datetime) -> bytes:

@@ -308,13 +308,20 @@ def _tier_secured_until(account, tier, spend, program, now) -> dt.date | None:
     return None
 
 
-OPERATOR_ADJUSTMENT = _("Added or removed by the program operator")
+ADDED_BY_THE_STORE = _("Added by the store")
+REMOVED_BY_THE_STORE = _("Removed by the store")
 
 
-def entry_note(kind: str) -> str:
-    """What a member or a partner is told about an entry instead of its `reason`, which is the
-    staff's internal note and never leaves the back-office."""
-    return str(OPERATOR_ADJUSTMENT) if kind == LedgerEntry.Kind.ADJUST else ""
+def entry_note(kind: str, *, points: int, member_text: str = "") -> str:
+    """What the member (and a partner) is told about an entry — never its `reason`, the staff's
+    internal note, which stays in the back-office (admin, exports, audit). A manual adjustment
+    shows the text staff wrote for the member, or else a neutral "Added by the store" /
+    "Removed by the store" by the direction of its `points`; other entries need no note."""
+    if kind != LedgerEntry.Kind.ADJUST:
+        return ""
+    if member_text:
+        return member_text
+    return str(ADDED_BY_THE_STORE if points >= 0 else REMOVED_BY_THE_STORE)
 
 
 def partner_ledger_rows(member_id: int):
@@ -330,12 +337,14 @@ def partner_ledger_rows(member_id: int):
         "expires_at",
         "purchase__partner_id",
         "refund__purchase__partner_id",
+        "member_text",
     )
 
 
 def partner_ledger_entry(row: dict, *, partner_id: int) -> dict:
-    """One row of `partner_ledger_rows` as the partner may see it: no internal reason (a
-    neutral note instead), and purchase and refund ids only of the partner's own checks."""
+    """One row of `partner_ledger_rows` as the partner may see it: no internal reason (what the
+    member is told instead, `entry_note`), and purchase and refund ids only of the partner's own
+    checks."""
     own_purchase = row["purchase__partner_id"] == partner_id
     own_refund = row["refund__purchase__partner_id"] == partner_id
     return {
@@ -346,7 +355,7 @@ def partner_ledger_entry(row: dict, *, partner_id: int) -> dict:
         "purchase_id": row["purchase_id"] if own_purchase else None,
         "refund_id": row["refund_id"] if own_refund else None,
         "expires_at": row["expires_at"],
-        "reason": entry_note(row["kind"]),
+        "reason": entry_note(row["kind"], points=row["points"], member_text=row["member_text"]),
     }
 
 

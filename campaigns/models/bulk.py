@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.models.ledger import MEMBER_TEXT_LENGTH
+
 
 class BulkOperation(models.Model):
     """Give or take the same number of points to every member of a target. Its members are
@@ -36,7 +38,10 @@ class BulkOperation(models.Model):
 
     kind = models.CharField(_("operation"), max_length=10, choices=Kind.choices)
     points = models.PositiveIntegerField(_("points per member"))
-    reason = models.CharField(_("reason"), max_length=450)
+    reason = models.CharField(_("reason"), max_length=450)  # staff-only
+    member_text = models.CharField(
+        _("text for the member"), max_length=MEMBER_TEXT_LENGTH, blank=True, default=""
+    )
     when_short = models.CharField(
         _("a member with fewer points than deducted"),
         max_length=10,
@@ -52,7 +57,9 @@ class BulkOperation(models.Model):
         related_name="+",
     )
     list_name = models.CharField(_("uploaded list"), max_length=200, blank=True, default="")
-    list_member_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    list_member_ids = ArrayField(
+        models.BigIntegerField(), verbose_name=_("members of the list"), default=list, blank=True
+    )
     list_rows = models.PositiveIntegerField(_("rows in the list"), default=0)
     list_not_found = models.JSONField(
         _("rows that name nobody"), default=list, blank=True
@@ -146,7 +153,12 @@ class BulkItem(models.Model):
         DONE = "done", _("done")
         SKIPPED = "skipped", _("skipped")
 
-    operation = models.ForeignKey(BulkOperation, on_delete=models.CASCADE, related_name="items")
+    operation = models.ForeignKey(
+        BulkOperation,
+        verbose_name=_("bulk operation"),
+        on_delete=models.CASCADE,
+        related_name="items",
+    )
     member = models.ForeignKey(
         "customers.Member", verbose_name=_("member"), on_delete=models.PROTECT, related_name="+"
     )
@@ -155,11 +167,15 @@ class BulkItem(models.Model):
     )
     skip_reason = models.CharField(_("skipped because"), max_length=20, blank=True, default="")
     points = models.IntegerField(_("points moved"), default=0)
-    entry_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    entry_ids = ArrayField(
+        models.BigIntegerField(), verbose_name=_("ledger entries"), default=list, blank=True
+    )
     undone = models.BooleanField(_("undone"), default=False)
     undo_points = models.IntegerField(_("points reversed"), default=0)
     undo_shortfall = models.IntegerField(_("not reversed (already spent)"), default=0)
-    undo_entry_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    undo_entry_ids = ArrayField(
+        models.BigIntegerField(), verbose_name=_("undo ledger entries"), default=list, blank=True
+    )
 
     class Meta:
         verbose_name = _("member of a bulk operation")

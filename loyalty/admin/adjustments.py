@@ -85,6 +85,7 @@ class AdjustmentRequestAdmin(ReadOnlyMixin, MemberPrivacyMixin, PhoneSearchMixin
         "member",
         "points",
         "reason",
+        "member_text",
         "status",
         "requested_by",
         "requested_at",

@@ -30,6 +30,7 @@ from customers.errors import DomainError
 from loyalty.admin.exports import StreamingExportMixin
 from loyalty.admin.history import AdjustmentHistoryMixin
 from loyalty.models import Account, LedgerEntry, PointLot, Tier
+from loyalty.models.ledger import MEMBER_TEXT_LENGTH
 from loyalty.resources import AccountResource
 from loyalty.selectors import tier_progress
 from loyalty.services import pin_tier
@@ -105,10 +106,23 @@ class AdjustPointsForm(forms.Form):
         ),
     )
     reason = forms.CharField(
-        label=_("reason"),
+        label=_("internal reason"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=_("Kept in the ledger with your name."),
+        help_text=_(
+            "For staff only: kept in the ledger with your name, in exports and in the audit; "
+            "never shown to the member."
+        ),
+    )
+    member_text = forms.CharField(
+        label=_("text for the member"),
+        max_length=MEMBER_TEXT_LENGTH,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text=_(
+            "Optional. Shown to the member in the history and the statement; without it they "
+            "see “Added by the store” or “Removed by the store”."
+        ),
     )
 
 
@@ -285,6 +299,7 @@ class AccountAdmin(
                 reason=data["reason"],
                 staff=request.user,
                 now=timezone.now(),
+                member_text=data["member_text"],
             )
 
         def describe(data) -> str:

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.models.ledger import MEMBER_TEXT_LENGTH
+
 
 class AdjustmentRequest(models.Model):
     """One manual adjustment of a member's points: applied at once when within the program's
@@ -22,7 +24,10 @@ class AdjustmentRequest(models.Model):
         related_name="adjustment_requests",
     )
     points = models.IntegerField(_("points"))
-    reason = models.CharField(_("reason"), max_length=500)
+    reason = models.CharField(_("reason"), max_length=500)  # staff-only
+    member_text = models.CharField(
+        _("text for the member"), max_length=MEMBER_TEXT_LENGTH, blank=True, default=""
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requested by"),

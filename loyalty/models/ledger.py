@@ -8,6 +8,9 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+# The longest text a manual adjustment may carry for the member (entries, requests, bulk ops).
+MEMBER_TEXT_LENGTH = 300
+
 
 class Account(models.Model):
     """A member's points account: a cache of the ledger, updated in the same transaction.
@@ -88,7 +91,9 @@ class PointLot(models.Model):
         ADJUST = "adjust", _("manual adjustment")
         IMPORT = "import", _("opening balance (history import)")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots")
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="lots"
+    )
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     points = models.IntegerField(_("points"))
     remaining = models.IntegerField(_("remaining"))
@@ -96,7 +101,12 @@ class PointLot(models.Model):
     available_at = models.DateTimeField(_("available from"))
     expires_at = models.DateTimeField(_("expires at"))
     purchase = models.ForeignKey(
-        "loyalty.Purchase", null=True, blank=True, on_delete=models.PROTECT, related_name="lots"
+        "loyalty.Purchase",
+        verbose_name=_("purchase"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lots",
     )
     created_at = models.DateTimeField(_("created at"))
 
@@ -149,31 +159,65 @@ class LedgerEntry(models.Model):
 
     # No index of its own: entry_by_account (account_id, created_at, id) starts with it.
     account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     points = models.IntegerField(_("points"))
     pending_change = models.IntegerField(_("pending change"), default=0)
     lot = models.ForeignKey(
-        PointLot, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        PointLot,
+        verbose_name=_("points lot"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
     )
     purchase = models.ForeignKey(
-        "loyalty.Purchase", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        "loyalty.Purchase",
+        verbose_name=_("purchase"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
     )
     refund = models.ForeignKey(
-        "loyalty.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        "loyalty.Refund",
+        verbose_name=_("refund"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
     )
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
     partner = models.ForeignKey(
-        "loyalty.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "loyalty.Partner",
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
+    # A manual adjustment's optional text for the member (`reason` is staff-only); what the
+    # member is shown of an entry is loyalty.selectors.entry_note.
+    member_text = models.CharField(
+        _("text for the member"),
+        max_length=MEMBER_TEXT_LENGTH,
+        blank=True,
+        default="",
+        db_default="",
+    )
     expires_at = models.DateTimeField(_("lot expires at"), null=True, blank=True)
     created_at = models.DateTimeField(_("when"), db_index=True)
 

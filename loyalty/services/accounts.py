@@ -10,6 +10,7 @@ from customers.models import Member
 from loyalty.defaults import ensure_defaults
 from loyalty.errors import InsufficientPoints, InvalidInput
 from loyalty.models import Account, LedgerEntry, PointLot, Program, Tier, TierChange
+from loyalty.models.ledger import MEMBER_TEXT_LENGTH
 from loyalty.services.ledger import LedgerTransaction, lock_account
 from loyalty.services.program import get_program, get_tiers
 
@@ -38,28 +39,49 @@ def open_account(*, member: Member, now: dt.datetime) -> Account:
 
 
 def adjust_points(
-    *, member_id: int, points: int, reason: str, staff, now: dt.datetime
+    *,
+    member_id: int,
+    points: int,
+    reason: str,
+    staff,
+    now: dt.datetime,
+    member_text: str = "",
 ) -> list[LedgerEntry]:
-    """A staff member adds or removes points by hand, with a reason that is kept in the ledger.
+    """A staff member adds or removes points by hand, with a reason that is kept in the ledger
+    for staff only and, optionally, a text the member is shown instead of a neutral label.
 
     Added points are available at once and live the program's lifetime; removed points come out
     of the earliest-expiring lots and can never take the balance below zero.
     """
-    reason, points = check_adjustment(points=points, reason=reason)
+    reason, points, member_text = check_adjustment(
+        points=points, reason=reason, member_text=member_text
+    )
     with transaction.atomic(durable=True):
         return apply_adjustment(
-            member_id=member_id, points=points, reason=reason, staff=staff, now=now
+            member_id=member_id,
+            points=points,
+            reason=reason,
+            staff=staff,
+            now=now,
+            member_text=member_text,
         ).entries
 
 
-def check_adjustment(*, points, reason: str) -> tuple[str, int]:
+def check_adjustment(*, points, reason: str, member_text: str = "") -> tuple[str, int, str]:
     """A manual adjustment needs a reason and a whole, non-zero number of points (within
-    MAX_ADJUSTMENT either way); returns the cleaned reason and points."""
+    MAX_ADJUSTMENT either way); its text for the member is optional and at most
+    MEMBER_TEXT_LENGTH characters. Returns the cleaned reason, points and text."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(
             _("A reason is required."), fields={"reason": [str(_("A reason is required."))]}
         )
+    member_text = " ".join((member_text or "").split())
+    if len(member_text) > MEMBER_TEXT_LENGTH:
+        message = _("The text for the member is longer than %(n)d characters.") % {
+            "n": MEMBER_TEXT_LENGTH
+        }
+        raise InvalidInput(message, fields={"member_text": [str(message)]})
     if (
         not isinstance(points, int)
         or isinstance(points, bool)
@@ -70,7 +92,7 @@ def check_adjustment(*, points, reason: str) -> tuple[str, int]:
             _("Enter a whole, non-zero number of points."),
             fields={"points": [str(_("Enter a whole, non-zero number of points."))]},
         )
-    return reason, points
+    return reason, points, member_text
 
 
 @dataclass(frozen=True)
@@ -83,7 +105,7 @@ class Adjusted:
 
 
 def apply_adjustment(
-    *, member_id: int, points: int, reason: str, staff, now: dt.datetime
+    *, member_id: int, points: int, reason: str, staff, now: dt.datetime, member_text: str = ""
 ) -> Adjusted:
     """adjust_points' move, inside the caller's transaction (which records what it wrote, e.g.
     an approved AdjustmentRequest): lock the account, add or remove the points."""
@@ -95,6 +117,7 @@ def apply_adjustment(
         require_active=False,
         staff=staff,
         reason=reason[:500],
+        member_text=member_text,
     )
     before = account.balance  # after settling what was due: the adjustment alone moves it
     if points > 0:

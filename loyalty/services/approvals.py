@@ -60,16 +60,26 @@ def _record(request: AdjustmentRequest, adjusted) -> None:
 
 
 def request_adjustment(
-    *, member_id: int, points: int, reason: str, staff, now: dt.datetime
+    *,
+    member_id: int,
+    points: int,
+    reason: str,
+    staff,
+    now: dt.datetime,
+    member_text: str = "",
 ) -> AdjustmentRequest:
     """A staff member's manual adjustment: applied at once when within the approval threshold,
     otherwise left pending for a second person (nothing moves yet; a removal of more points
-    than the member has is refused at once)."""
-    reason, points = check_adjustment(points=points, reason=reason)
+    than the member has is refused at once). Its text for the member, if any, goes into the
+    ledger with it when it is applied."""
+    reason, points, member_text = check_adjustment(
+        points=points, reason=reason, member_text=member_text
+    )
     request = AdjustmentRequest(
         member_id=member_id,
         points=points,
         reason=reason[:500],
+        member_text=member_text,
         requested_by=staff,
         requested_at=now,
     )
@@ -83,7 +93,12 @@ def request_adjustment(
         return request
     with transaction.atomic(durable=True):
         adjusted = apply_adjustment(
-            member_id=member_id, points=points, reason=reason, staff=staff, now=now
+            member_id=member_id,
+            points=points,
+            reason=reason,
+            staff=staff,
+            now=now,
+            member_text=member_text,
         )
         request.status, request.decided_at = Status.APPROVED, now
         _record(request, adjusted)
@@ -114,6 +129,7 @@ def approve_adjustment(
             reason=request.reason,
             staff=request.requested_by,
             now=now,
+            member_text=request.member_text,
         )
         request.status, request.decided_by, request.decided_at = Status.APPROVED, staff, now
         request.note = (note or "").strip()[:500]

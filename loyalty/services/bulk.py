@@ -4,7 +4,8 @@ The caller (campaigns/bulk.py) hands one chunk of members at a time, inside its 
 transaction, and records what each member got in that same transaction: a crash leaves whole
 chunks, done and recorded, or not done at all. The chunk's accounts are locked in member order
 (the order every points service locks in), then each account is moved with the one write path,
-`LedgerTransaction` — an `adjust` entry carrying the operation's reason and staff user.
+`LedgerTransaction` — an `adjust` entry carrying the operation's reason (staff-only), its text
+for the member (if any) and staff user.
 
 Who is skipped: a blocked or closed member, one whose personal data was erased, a member
 without an account, and for a deduction one who holds fewer points than asked when the
@@ -72,10 +73,17 @@ def _adjust_ids(ledger: LedgerTransaction) -> list[int]:
 
 
 def apply_bulk_moves(
-    *, moves: Mapping[int, int], reason: str, staff, now: dt.datetime, partial: bool
+    *,
+    moves: Mapping[int, int],
+    reason: str,
+    staff,
+    now: dt.datetime,
+    partial: bool,
+    member_text: str = "",
 ) -> dict[int, Moved]:
     """Move `moves` (member id → signed points) for one chunk of members, inside the caller's
-    transaction; returns what each member got (see the module for who is skipped)."""
+    transaction; returns what each member got (see the module for who is skipped). The entries
+    carry the staff-only `reason` and the optional `member_text` the members are shown."""
     program = get_program()
     results = {member_id: Moved(member_id, skipped=SKIP_NO_ACCOUNT) for member_id in moves}
     for account in _locked_accounts(list(moves)):
@@ -93,6 +101,7 @@ def apply_bulk_moves(
             due_only=points > 0,
             staff=staff,
             reason=reason[:500],
+            member_text=member_text,
         )
         if points > 0:
             ledger.add(points, Kind.ADJUST, source=PointLot.Source.ADJUST, available_at=now)

@@ -63,6 +63,37 @@ def test_an_adjustment_writes_one_entry_with_the_reason_and_the_staff_user(
     assert Account.objects.get(pk=shopper.pk).available == before + 150
 
 
+def test_an_adjustment_keeps_the_internal_reason_and_the_text_for_the_member_apart(
+    admin_client, shopper, en
+):
+    response = admin_client.post(
+        _adjust_url(shopper),
+        {"points": "-20", "reason": "Жалоба: кассир ошибся", "member_text": "Исправление ошибки"},
+        **en,
+    )
+    assert response.status_code == 302
+    entry = LedgerEntry.objects.get(account_id=shopper.pk, kind="adjust")
+    assert (entry.points, entry.reason, entry.member_text) == (
+        -20,
+        "Жалоба: кассир ошибся",
+        "Исправление ошибки",
+    )
+    history = admin_client.get(
+        reverse("admin:loyalty_account_history", args=[shopper.pk]), **en
+    ).content.decode()
+    assert "Жалоба: кассир ошибся" in history and "Исправление ошибки" in history
+
+
+def test_a_too_long_text_for_the_member_is_an_error_at_its_field(admin_client, shopper, en):
+    response = admin_client.post(
+        _adjust_url(shopper), {"points": "20", "reason": "r", "member_text": "x" * 301}, **en
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["member_text"]
+    assert 'class="form-row errors field-member_text"' in response.content.decode()
+    assert not LedgerEntry.objects.filter(account_id=shopper.pk, kind="adjust").exists()
+
+
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_an_adjustment_without_a_reason_is_refused(admin_client, shopper, en, reason):
     response = admin_client.post(_adjust_url(shopper), {"points": "150", "reason": reason}, **en)

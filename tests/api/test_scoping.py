@@ -109,9 +109,34 @@ def test_the_ledger_shows_no_internal_reason_and_no_other_partners_check_ids(
     by_kind = {}
     for entry in page:
         by_kind.setdefault(entry["kind"], []).append(entry)
-    assert by_kind["adjust"][0]["reason"] == "Added or removed by the program operator"
+    assert by_kind["adjust"][0]["reason"] == "Added by the store"
     assert sorted(e["purchase_id"] for e in by_kind["earn"] if e["purchase_id"]) == [ours.pk]
     assert sum(1 for e in by_kind["earn"] if e["purchase_id"] is None) == 1
+
+
+def test_the_ledger_shows_an_adjustments_text_for_the_member_instead_of_its_reason(
+    api, partner, now
+):
+    member = make_member(now=now)
+    record_purchase(  # the partner's own member
+        member_id=member.pk, partner=partner, external_id="A-10", amount="100.00", now=now
+    )
+    adjust_points(
+        member_id=member.pk,
+        points=70,
+        reason="complaint #4411, rude cashier",
+        member_text="Sorry for the wait",
+        staff=None,
+        now=now,
+    )
+    adjust_points(member_id=member.pk, points=-20, reason="typo in #4411", staff=None, now=now)
+    page = api.get(f"/api/v1/members/{member.pk}/ledger").json()["results"]
+    assert "4411" not in str(page)
+    adjusted = [e for e in page if e["kind"] == "adjust"]
+    assert {e["reason"] for e in adjusted if e["points"] > 0} == {"Sorry for the wait"}
+    removed = [e for e in adjusted if e["points"] < 0]  # one entry per lot it took from
+    assert sum(e["points"] for e in removed) == -20
+    assert {e["reason"] for e in removed} == {"Removed by the store"}
 
 
 def test_the_ledger_of_a_member_with_proof_required_still_reads(api, theirs):

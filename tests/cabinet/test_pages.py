@@ -72,13 +72,37 @@ def test_history_lists_purchases_and_adjustments_without_the_staffs_internal_rea
         response = member_client.get(reverse("cabinet:history"))
     html = response.content.decode()
     assert "Purchase CHK-1 at Магазин у дома" in html
-    assert "Added or removed by the program operator" in html
+    assert "Added by the store" in html
     assert "Извинения за очередь" not in html
     assert reverse("cabinet:purchase", args=[bought.pk]) in html
 
 
+def test_history_shows_an_adjustments_text_for_the_member_and_never_its_internal_reason(
+    member_client, member, real_now
+):
+    adjust_points(
+        member_id=member.pk,
+        points=200,
+        reason="Компенсация: жалоба клиента на кассира, тикет 4411",
+        member_text="Извините за ожидание на кассе",
+        staff=None,
+        now=real_now - dt.timedelta(hours=3),
+    )
+    adjust_points(
+        member_id=member.pk,
+        points=-50,
+        reason="Ошибочное начисление, см. тикет 4412",
+        staff=None,
+        now=real_now - dt.timedelta(hours=2),
+    )
+    html = member_client.get(reverse("cabinet:history")).content.decode()
+    notes = re.findall(r'<span class="entry-reason">([^<]*)</span>', html)
+    assert notes == ["Removed by the store", "Извините за ожидание на кассе"]
+    assert "тикет" not in html and "жалоба" not in html
+
+
 def test_history_filters_by_kind_and_period(member_client, bought, real_now):
-    adjusted = "Added or removed by the program operator"
+    adjusted = "Added by the store"
     html = member_client.get(reverse("cabinet:history"), {"kind": "adjust"}).content.decode()
     assert adjusted in html and "CHK-1" not in html
     html = member_client.get(reverse("cabinet:history"), {"kind": "purchase"}).content.decode()
@@ -305,6 +329,11 @@ def test_the_member_downloads_everything_stored_about_them_and_nothing_of_others
     assert len(data["lots"]) == 2 and data["refunds"] == []
     assert "OTHER-1" not in body and "Иван" not in body and other.phone not in body
     assert "secret-hash" not in body
+    # the copy holds what the history shows of an adjustment and the staff's reason behind it
+    adjustments = [e for e in data["ledger"] if e["kind"] == "adjust"]
+    assert [(e["note"], e["reason"]) for e in adjustments] == [
+        ("Added by the store", "Извинения за очередь")
+    ]
     assert DataRequest.objects.filter(member=member, kind="export", source="cabinet").count() == 1
 
 

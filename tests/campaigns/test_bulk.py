@@ -1,6 +1,8 @@
 """Bulk award and deduction of points for a segment or an uploaded list (campaigns/bulk.py):
 preview, the chunked background run (once), its undo, and the approval of big operations."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -9,6 +11,7 @@ from campaigns import bulk
 from campaigns.models import BulkItem, BulkOperation, Segment, SegmentMember
 from customers.models import Member
 from loyalty.errors import ApprovalRefused
+from loyalty.history import history_groups, history_rows
 from loyalty.models import LedgerEntry
 from loyalty.services import bulk as ledger_bulk
 from tests.factories import UserFactory, make_member
@@ -250,6 +253,23 @@ def test_undoing_an_award_takes_it_back_and_reports_what_was_already_spent(
     (entry,) = LedgerEntry.objects.filter(pk__in=item.undo_entry_ids)
     assert entry.reason == f"Извинение за сбой (undo of bulk #{operation.pk})"
     assert_ledger_ok()
+
+
+def test_the_members_see_the_operations_text_for_them_never_its_reason(members, marketer_user, now):
+    set_program(approval_threshold=0)
+    run_at, undo_at = now + dt.timedelta(minutes=1), now + dt.timedelta(minutes=2)
+    operation = draft(members[1:3], marketer_user, now, member_text="Подарок к открытию")
+    bulk.submit_operation(operation_id=operation.pk, staff=marketer_user, now=now)
+    bulk.run_operation(operation_id=operation.pk, now=run_at)
+    item = operation.items.get(member=members[1])
+    (entry,) = LedgerEntry.objects.filter(pk__in=item.entry_ids)
+    assert entry.member_text == "Подарок к открытию"
+    (row,) = history_rows(history_groups(members[1].pk, kinds=["adjust"], start=run_at))
+    assert row.note == "Подарок к открытию"  # not "Извинение за сбой (bulk #N)"
+    bulk.request_undo(operation_id=operation.pk, staff=marketer_user, now=undo_at)
+    bulk.undo_operation(operation_id=operation.pk, now=undo_at)
+    undo, award = history_rows(history_groups(members[1].pk, kinds=["adjust"], start=run_at))
+    assert (undo.points, undo.note, award.points) == (-100, "Removed by the store", 100)
 
 
 def test_undoing_a_deduction_gives_the_points_back(members, marketer_user, now):

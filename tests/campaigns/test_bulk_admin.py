@@ -62,6 +62,17 @@ def test_a_marketer_drafts_previews_runs_and_undoes_an_award(
     assert set(Account.objects.values_list("available", flat=True)) == {0}
 
 
+def test_an_operation_keeps_its_text_for_the_members_next_to_its_internal_reason(
+    marketer, segment, en
+):
+    response = _add(marketer, en, segment=str(segment.pk), member_text="Подарок к открытию")
+    assert response.status_code == 302
+    operation = BulkOperation.objects.get()
+    assert (operation.reason, operation.member_text) == ("Подарок", "Подарок к открытию")
+    page = marketer.get(response["Location"], **en).content.decode()
+    assert "Подарок к открытию" in page and 'id="bulk-member-text"' in page
+
+
 def test_an_uploaded_list_is_matched_and_rows_naming_nobody_are_shown(marketer, segment, en):
     member = SegmentMember.objects.filter(segment=segment).first().member
     upload = SimpleUploadedFile(

@@ -4,6 +4,7 @@ import pytest
 
 from loyalty.errors import InsufficientPoints, InvalidInput, MemberNotFound
 from loyalty.models import LedgerEntry
+from loyalty.selectors import entry_note
 from loyalty.services import adjust_points
 from tests.factories import UserFactory
 from tests.loyalty.helpers import account, assert_ledger_ok, days, give
@@ -22,6 +23,45 @@ def test_an_adjustment_keeps_its_reason_and_staff_member(member, now):
         staff.pk,
     )
     assert account(member).available == 250
+
+
+def test_an_adjustment_keeps_its_text_for_the_member_apart_from_its_internal_reason(member, now):
+    give(member, 100, now)
+    give(member, 100, now + days(30))
+    adjust_points(
+        member_id=member.pk,
+        points=-150,
+        reason="Ошибочное начисление, тикет 4412",
+        member_text="  Исправили   ошибку начисления ",
+        staff=None,
+        now=now + days(31),
+    )
+    removed = LedgerEntry.objects.filter(account_id=member.pk, points__lt=0)
+    assert len(removed) == 2  # one per lot; every one carries both texts
+    assert {(e.reason, e.member_text) for e in removed} == {
+        ("Ошибочное начисление, тикет 4412", "Исправили ошибку начисления")
+    }
+
+
+def test_a_text_for_the_member_longer_than_300_characters_is_refused(member, now):
+    with pytest.raises(InvalidInput) as refused:
+        adjust_points(
+            member_id=member.pk,
+            points=10,
+            reason="x",
+            member_text="ы" * 301,
+            staff=None,
+            now=now,
+        )
+    assert "member_text" in refused.value.fields
+    assert not LedgerEntry.objects.filter(account_id=member.pk).exists()
+
+
+def test_what_the_member_is_told_of_an_entry_is_never_its_reason():
+    assert entry_note("adjust", points=50, member_text="Подарок") == "Подарок"
+    assert entry_note("adjust", points=50) == "Added by the store"
+    assert entry_note("adjust", points=-50) == "Removed by the store"
+    assert entry_note("earn", points=50, member_text="x") == ""
 
 
 def test_removing_points_takes_the_earliest_expiring_and_never_goes_below_zero(member, now):

@@ -95,6 +95,24 @@ def test_another_staff_member_approves_and_the_points_move_then(member, requeste
     assert_ledger_ok()
 
 
+def test_a_pending_adjustment_takes_its_text_for_the_member_into_the_ledger_when_approved(
+    member, requester, approver, now
+):
+    set_program(approval_threshold=100)
+    request = request_adjustment(
+        member_id=member.pk,
+        points=700,
+        reason="Компенсация: жалоба клиента",
+        member_text="Извините за сбой",
+        staff=requester,
+        now=now,
+    )
+    assert request.member_text == "Извините за сбой"
+    approved = approve_adjustment(request_id=request.pk, staff=approver, now=now)
+    (entry,) = approved.entries.all()
+    assert (entry.reason, entry.member_text) == ("Компенсация: жалоба клиента", "Извините за сбой")
+
+
 def test_the_requester_never_approves_their_own_adjustment(member, requester, now):
     set_program(approval_threshold=100)
     request = request_adjustment(
