@@ -25,6 +25,7 @@ from campaigns.models import RfmSettings, Segment, SegmentMember
 from campaigns.segment_lists import read_rows, upload_static
 from campaigns.segments import rule_problems
 from core.errors import DomainError
+from core.resources import TitledColumnsMixin
 from customers.admin import MemberPrivacyMixin, PersonalDataExportMixin, ReadOnlyMixin
 from loyalty.admin.history import AuditHistoryMixin
 
@@ -40,8 +41,10 @@ class SegmentForm(forms.ModelForm):
         help_texts = {
             "conditions": _(
                 "For a rule segment: the campaigns' condition language over the member, e.g. "
-                '{"all": [{"tier": ["gold"]}, {"segment": ["at_risk"]}]}. Only tier, segment, '
-                "member_days, birthday, first_purchase and date can be used."
+                '<code>{"all": [{"tier": ["gold"]}, {"segment": ["at_risk"]}]}</code>. Only '
+                "<code>tier</code>, <code>segment</code>, <code>member_days</code>, "
+                "<code>birthday</code>, <code>first_purchase</code> and <code>date</code> "
+                "can be used."
             )
         }
 
@@ -221,7 +224,9 @@ class UploadForm(forms.Form):
 
 
 # --- the members of segments ---------------------------------------------------------------------
-class SegmentMemberResource(resources.ModelResource):
+class SegmentMemberResource(TitledColumnsMixin, resources.ModelResource):
+    column_titles = {"segment": _("Segment")}
+
     segment = fields.Field(attribute="segment__code", column_name="segment")
     card_number = fields.Field(attribute="member__card_number", column_name="card_number")
     phone = fields.Field(attribute="member__phone", column_name="phone")

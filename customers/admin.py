@@ -19,8 +19,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.admin import ImportExportMixin
 
+from core.spreadsheet_admin import ImportTemplateMixin, SpreadsheetExportMixin
 from customers.errors import DomainError, InvalidPhone, MemberExists
 from customers.models import Consent, DataRequest, ImportantDate, Member, PersonalDataAccess, User
 from customers.phones import normalize_phone
@@ -104,7 +105,7 @@ class ReadOnlyMixin:
         return False
 
 
-class PersonalDataExportMixin(ExportMixin):
+class PersonalDataExportMixin(SpreadsheetExportMixin):
     """Every export in the back-office: offered only to staff allowed to take members' personal
     data out, and logged (who, when, which columns, how many rows, the filter or selection)
     before the file is handed out. Every admin with an export uses this mixin."""
@@ -122,11 +123,14 @@ class PersonalDataExportMixin(ExportMixin):
         selection = []
         if export_form is not None and "export_items" in export_form.changed_data:
             selection = export_form.cleaned_data["export_items"]
+        resource_class = self.choose_export_resource_class(export_form, request)
+        to_key = getattr(resource_class, "column_key", lambda header: None)
         record_personal_data_export(
             user=request.user,
-            resource=self.choose_export_resource_class(export_form, request).__name__,
+            resource=resource_class.__name__,
             model=self.model._meta.label_lower,
-            columns=dataset.headers or [],
+            # the columns' keys, the same whatever language the headers were written in
+            columns=[to_key(header) or header for header in dataset.headers or []],
             row_count=len(dataset),
             filters=dict(request.GET.lists()),
             selection=selection,
@@ -270,10 +274,17 @@ class ConsentInline(ReadOnlyMixin, admin.TabularInline):
     """The consent history: every grant and withdrawal, as given. Never edited by hand."""
 
     model = Consent
-    fields = ("kind", "given_at", "withdrawn_at", "source", "text_version", "text")
+    fields = ("kind", "given_at", "withdrawn_at", "source_label", "text_version", "text")
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description=_("source"))
+    def source_label(self, obj: Consent) -> str:
+        # Consents are given where members join: the source is a join channel's code.
+        if obj.source in Member.Channel.values:
+            return Member.Channel(obj.source).label
+        return obj.source
 
 
 class ImportantDateInline(admin.TabularInline):
@@ -386,7 +397,13 @@ class MemberChangeForm(forms.ModelForm):
 
 
 @admin.register(Member)
-class MemberAdmin(PhoneSearchMixin, PersonalDataExportMixin, ImportExportMixin, admin.ModelAdmin):
+class MemberAdmin(
+    PhoneSearchMixin,
+    PersonalDataExportMixin,
+    ImportTemplateMixin,
+    ImportExportMixin,
+    admin.ModelAdmin,
+):
     phone_lookup = "phone"
     resource_classes = [MemberResource]
     form = MemberChangeForm

@@ -4,14 +4,17 @@ Import creates members only, each through the resource's `enroll` service (the l
 sets loyalty.services.enroll_member, which also opens the points account): the phone is
 normalised, a member whose phone (in any notation) or e-mail is already taken is reported as a
 row error, and a row without the personal-data consent is refused. Export writes the members
-with their live consents.
+with their live consents. Columns are titled in the admin's language and a file is read back
+in either language (core/resources.py).
 """
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 
+from core.resources import SheetDateWidget, TitledColumnsMixin
 from customers.errors import DomainError, InvalidPhone, MemberExists
 from customers.models import Consent, Member
 from customers.phones import normalize_phone
@@ -53,11 +56,29 @@ class ConsentField(fields.Field):
         return "1" if self.kind in kinds else "0"
 
 
-class MemberResource(resources.ModelResource):
+class MemberResource(TitledColumnsMixin, resources.ModelResource):
+    column_titles = {
+        "consent_personal_data": _("Consent to personal data processing"),
+        "consent_marketing_email": _("Consent to marketing e-mails"),
+        "consent_marketing_sms": _("Consent to marketing SMS"),
+        "consent_push": _("Consent to push notifications"),
+    }
+    template_row = {
+        "phone": "+79161234567",
+        "first_name": "Анна",
+        "last_name": "Иванова",
+        "email": "anna@example.com",
+        "birth_date": "1990-05-17",
+        "consent_personal_data": "1",
+        "consent_marketing_email": "1",
+        "consent_marketing_sms": "0",
+        "consent_push": "0",
+    }
+
     phone = fields.Field(attribute="phone", column_name="phone")
     card_number = fields.Field(attribute="card_number", column_name="card_number", readonly=True)
     birth_date = fields.Field(
-        attribute="birth_date", column_name="birth_date", widget=widgets.DateWidget()
+        attribute="birth_date", column_name="birth_date", widget=SheetDateWidget()
     )
     status = fields.Field(attribute="status", column_name="status", readonly=True)
     channel = fields.Field(attribute="channel", column_name="channel", readonly=True)

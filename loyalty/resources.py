@@ -1,19 +1,24 @@
 """Exports for the back-office (django-import-export): balances and purchases.
 
-Nothing here imports: points move only through the loyalty services.
+Nothing here imports: points move only through the loyalty services. Columns are titled in the
+admin's language (core/resources.py).
 """
 
+from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 
+from core.resources import TitledColumnsMixin
 from loyalty.models import Account, Purchase
 
 
-class ExportOnlyResource(resources.ModelResource):
+class ExportOnlyResource(TitledColumnsMixin, resources.ModelResource):
     def import_data(self, *args, **kwargs):
         raise NotImplementedError("points and purchases are not imported")
 
 
 class AccountResource(ExportOnlyResource):
+    column_titles = {"tier": _("Tier"), "pinned_tier": _("Pinned tier")}
+
     phone = fields.Field(attribute="member__phone", column_name="phone")
     card_number = fields.Field(attribute="member__card_number", column_name="card_number")
     tier = fields.Field(attribute="tier__code", column_name="tier")
@@ -41,6 +46,8 @@ class AccountResource(ExportOnlyResource):
 
 
 class PurchaseResource(ExportOnlyResource):
+    column_titles = {"partner": _("Partner"), "store": _("Store")}
+
     partner = fields.Field(attribute="partner__name", column_name="partner")
     store = fields.Field(attribute="store__name", column_name="store")
     phone = fields.Field(attribute="member__phone", column_name="phone")

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.spreadsheet_admin import export_file_name
 from customers.staff_access import can_export_personal_data, record_personal_data_export
 from loyalty import exports
 from loyalty.models import Program
@@ -140,9 +141,7 @@ class StreamingExportMixin:
         else:
             chunks = exports.xlsx_chunks(sheets)
         response = StreamingHttpResponse(chunks, content_type=content_type)
-        day = now.astimezone(program_zone(program)).date()
-        response["Content-Disposition"] = (
-            f'attachment; filename="{export.file_stem}-{day:%Y-%m-%d}.{file_format}"'
-        )
+        name = export_file_name(export.file_stem, file_format, now=now, zone=program_zone(program))
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
         return response

@@ -167,8 +167,9 @@ def test_export_writes_members_with_their_live_consents(db, now, django_assert_m
     with django_assert_max_num_queries(3):
         dataset = MemberResource().export(Member.objects.order_by("pk"))
     assert len(dataset) == 5
-    assert set(dataset["consent_personal_data"]) == {"1"}
-    assert set(dataset["consent_marketing_sms"]) == {"0"}
+    column = {MemberResource.column_key(header): header for header in dataset.headers}
+    assert set(dataset[column["consent_personal_data"]]) == {"1"}
+    assert set(dataset[column["consent_marketing_sms"]]) == {"0"}
 
 
 def test_the_admin_import_preview_reports_row_errors_and_saves_nothing(admin_client, now, en):
