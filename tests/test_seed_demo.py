@@ -5,7 +5,7 @@ import io
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.db.models import Sum
+from django.db.models import Min, Sum
 
 from cabinet.models import FaqEntry
 from campaigns.models import Award, Campaign
@@ -145,3 +145,22 @@ def test_demo_staff_have_the_roles_of_their_jobs(db, tmp_path):
     assert set(analyst.groups.values_list("name", flat=True)) == {"analyst"}
     assert analyst.has_perm("loyalty.view_account")
     assert not analyst.has_perm("customers.view_member")
+
+
+@pytest.mark.slow
+def test_demo_members_joined_before_their_history_on_different_days(db, tmp_path):
+    """A demo member joined when their history starts, not at the moment the demo was loaded:
+    before their first purchase and first ledger entry, on the same moment as their account and
+    consents, and the members on many different days."""
+    call_command("seed_demo", members=20, api_key_file=str(tmp_path / "k"), stdout=io.StringIO())
+    members = Member.objects.annotate(
+        first_purchase=Min("purchases__occurred_at"),
+        first_entry=Min("account__entries__created_at"),
+        first_consent=Min("consents__given_at"),
+    ).select_related("account")
+    for member in members:
+        assert member.created_at <= member.first_entry, member.phone
+        if member.first_purchase is not None:
+            assert member.created_at < member.first_purchase, member.phone
+        assert member.created_at == member.account.created_at == member.first_consent
+    assert len({m.created_at.date() for m in members}) >= 10

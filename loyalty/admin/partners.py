@@ -161,7 +161,6 @@ class RefundAdmin(MemberPrivacyMixin, PhoneSearchMixin, ReadOnlyMixin, admin.Mod
         "purchase",
         "member",
         "amount",
-        "discount",
         "clawed_back_points",
         "returned_points",
         "shortfall_points",

@@ -286,8 +286,10 @@ class Command(BaseCommand):
             joined = start + dt.timedelta(
                 days=rng.randint(0, max(history_days - 30, 1)), hours=rng.randint(9, 20)
             )
+            # A friend who brings a member joined before them (and is rewarded after).
+            earlier = [m for m in enrolled if m.created_at < joined]
             referrer = (
-                enrolled[rng.randrange(len(enrolled))] if enrolled and rng.random() < 0.05 else None
+                earlier[rng.randrange(len(earlier))] if earlier and rng.random() < 0.05 else None
             )
             if Member.objects.filter(phone=normalize_phone(data["phone"])).exists():
                 continue  # loaded by an earlier run, with its history
@@ -297,6 +299,10 @@ class Command(BaseCommand):
                 source=data["channel"],
                 referral_code=referrer.referral_code if referrer else None,
             )
+            # Joined on the day their history starts, not at the moment of seeding (the account,
+            # the consents and the entry tier already carry `joined`), as a history import does.
+            Member.objects.filter(pk=member.pk).update(created_at=joined)
+            member.created_at = joined
             member_joined(member, now=joined)  # welcome, and a referee's bonus
             created += 1
             enrolled.append(member)
