@@ -42,9 +42,7 @@ def _key_from_header(request) -> str | None:
     if scheme.lower() != SCHEME.lower():
         if not key and "." in scheme:
             # A bare key (as pasted into the docs' Authorize box): say what is missing.
-            raise exceptions.AuthenticationFailed(
-                _("Send the key as “Api-Key <key>”: the “Api-Key ” prefix is missing.")
-            )
+            raise bare_key_refused()
         return None
     return key.strip() or None
 
@@ -58,7 +56,14 @@ class PartnerKey:
     prefix: str
 
 
-def _invalid() -> exceptions.AuthenticationFailed:
+def bare_key_refused() -> exceptions.AuthenticationFailed:
+    """A key sent without its scheme (as pasted into the docs' Authorize box)."""
+    return exceptions.AuthenticationFailed(
+        _("Send the key as “Api-Key <key>”: the “Api-Key ” prefix is missing.")
+    )
+
+
+def invalid_key() -> exceptions.AuthenticationFailed:
     return exceptions.AuthenticationFailed(_("The API key is not valid."))
 
 
@@ -133,7 +138,7 @@ class PartnerAPIKeyAuthentication(BaseAuthentication):
         prefix, dot, _secret = key.partition(".")
         if not dot or len(prefix) > 8 or len(key) > 200 or "\x00" in key:
             failed_keys.check(ratelimit.client_ip(request))
-            raise _invalid()
+            raise invalid_key()
         row, token = verified_keys.get(prefix, key)
         if row is None:
             ip = ratelimit.client_ip(request)
@@ -141,7 +146,7 @@ class PartnerAPIKeyAuthentication(BaseAuthentication):
             row = api_key_by_prefix(prefix)
             if row is None or not PartnerAPIKey.objects.key_generator.verify(key, row[2]):
                 failed_keys.record(ip)
-                raise _invalid()
+                raise invalid_key()
             verified_keys.remember(prefix, key, row, token)
         key_id, name, _hashed, expiry_date, partner_id, partner_name, is_active = row
         if expiry_date is not None and expiry_date < timezone.now():

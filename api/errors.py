@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -106,6 +106,14 @@ class BadRequest(exceptions.APIException):
     default_detail = gettext_lazy("The request is not valid.")
 
 
+def throttled_detail(wait: int) -> str:
+    return ngettext(
+        "Too many requests; retry in %(wait)d second.",
+        "Too many requests; retry in %(wait)d seconds.",
+        wait,
+    ) % {"wait": wait}
+
+
 def exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: one JSON shape for everything, including unexpected errors.
 
@@ -144,6 +152,10 @@ def exception_handler(exc, context):
             headers["Retry-After"] = str(exc.wait)
             extra["retry_after"] = exc.wait
         detail = exc.detail if isinstance(exc.detail, str) else _("The request is not valid.")
+        if isinstance(exc, exceptions.Throttled) and exc.wait:
+            # DRF's own text cannot be translated: it asks gettext for the sentence with the
+            # number already in it ("Expected available in 12 seconds.").
+            detail = throttled_detail(exc.wait)
         code = exc.get_codes() if isinstance(exc.detail, str) else exc.default_code
         return Response(error_body(code, detail, **extra), status=exc.status_code, headers=headers)
     logger.exception("Unhandled error in the partner API", exc_info=exc)

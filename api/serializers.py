@@ -9,15 +9,47 @@ import datetime as dt
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from campaigns.engine import Reason
+from campaigns.models import Campaign
 from customers.models import Member
 from customers.phones import mask_phone
 from loyalty.models import Purchase, Refund
 from loyalty.money import CENT
 from loyalty.selectors import MemberSummary
 from loyalty.services.checks import CHANNELS, EARLIEST, MAX_ID, MAX_LINES, MAX_REDEEM_POINTS
+
+
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1})
+class IdField(serializers.IntegerField):
+    """A database id: 1 to 2**63 - 1. The schema says int64 instead of that maximum, which
+    JavaScript cannot hold (Swagger UI showed 9223372036854776000)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, **kwargs)
+
+    def to_internal_value(self, data):
+        # Checked here, not by a MaxValueValidator, which drf-spectacular would document.
+        value = super().to_internal_value(data)
+        if value > MAX_ID:
+            self.fail("max_value", max_value=MAX_ID)
+        return value
+
+
+# Choices with their labels: the schema lists each value with its meaning, in the page's language.
+CHANNEL_CHOICES = [(code, Purchase.Channel(code).label) for code in CHANNELS]
+REASONS = (
+    Reason.HELD_OUT,
+    Reason.GROUP,
+    Reason.EXCLUSIVE,
+    Reason.CAP,
+    Reason.BUDGET,
+    Reason.MEMBER_LIMIT,
+)
 
 
 def money(value: Decimal | None) -> str | None:
@@ -82,7 +114,7 @@ class CheckLineIn(serializers.Serializer):
 
 
 class CheckIn(serializers.Serializer):
-    member_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    member_id = IdField()
     lines = CheckLineIn(many=True, required=False, max_length=MAX_LINES)
     amount = serializers.DecimalField(
         max_digits=12,
@@ -94,11 +126,9 @@ class CheckIn(serializers.Serializer):
     redeem_points = serializers.IntegerField(
         min_value=0, max_value=MAX_REDEEM_POINTS, required=False
     )
-    store_id = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=MAX_ID
-    )
+    store_id = IdField(required=False, allow_null=True)
     channel = serializers.ChoiceField(
-        choices=CHANNELS,
+        choices=CHANNEL_CHOICES,
         required=False,
         help_text=_("Where the check is paid: till, eshop or api (default), for campaigns."),
     )
@@ -158,14 +188,12 @@ class GuestCheckIn(serializers.Serializer):
     total = serializers.DecimalField(
         max_digits=12, decimal_places=2, help_text=_("The check total in rubles, above zero.")
     )
-    store_id = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=MAX_ID
-    )
+    store_id = IdField(required=False, allow_null=True)
     occurred_at = serializers.DateTimeField(
         required=False, help_text=_("When the check was paid; default now.")
     )
     channel = serializers.ChoiceField(
-        choices=CHANNELS,
+        choices=CHANNEL_CHOICES,
         required=False,
         help_text=_("Where the check is paid: till, eshop or api (default)."),
     )
@@ -405,7 +433,10 @@ class LedgerEntryOut(serializers.Serializer):
     refund_id = serializers.IntegerField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)
     reason = serializers.CharField(
-        help_text=_("A neutral note (e.g. for an operator's adjustment); may be empty.")
+        help_text=_(
+            "What the member is told of the entry: an operator's adjustment gives its text for "
+            "the member or a neutral label; may be empty."
+        )
     )
 
 
@@ -429,7 +460,7 @@ class CampaignAppliedOut(serializers.Serializer):
 
 class CampaignQuotedOut(CampaignAppliedOut):
     reason = serializers.ChoiceField(
-        choices=["held_out", "group", "exclusive", "cap", "budget", "member_limit"],
+        choices=[(code, lazy(Reason.text, str)(code)) for code in REASONS],
         required=False,
         help_text=_(
             "Why it gives nothing: held_out (the member is in its control group), group (another "
@@ -532,7 +563,12 @@ class CampaignOut(serializers.Serializer):
     description = serializers.CharField(help_text=_("For members, in Russian."))
     description_en = serializers.CharField(help_text=_("For members, in English (may be empty)."))
     kind = serializers.CharField()
-    status = serializers.ChoiceField(choices=["running", "scheduled"])
+    status = serializers.ChoiceField(
+        choices=[
+            (status.value, status.label)
+            for status in (Campaign.Status.RUNNING, Campaign.Status.SCHEDULED)
+        ]
+    )
     starts_at = serializers.DateTimeField(allow_null=True)
     ends_at = serializers.DateTimeField(allow_null=True)
     effect = serializers.CharField()
@@ -569,4 +605,4 @@ class GuestCheckOut(serializers.Serializer):
     store_id = serializers.IntegerField(allow_null=True)
     occurred_at = serializers.DateTimeField()
     total = _money_out()
-    channel = serializers.ChoiceField(choices=CHANNELS)
+    channel = serializers.ChoiceField(choices=CHANNEL_CHOICES)

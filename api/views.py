@@ -11,7 +11,9 @@ import logging
 from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -25,6 +27,7 @@ from api.errors import domain_error_body
 from api.idempotency import key_from_request
 from campaigns import events
 from campaigns.checkout import applied_listing, quote_purchase, record_purchase
+from campaigns.engine import Reason
 from campaigns.selectors import partner_campaigns
 from customers.errors import DomainError, InvalidPhone, MemberNotFound
 from customers.models import Member
@@ -46,15 +49,16 @@ from loyalty.selectors import (
     partner_scope,
 )
 from loyalty.services import idempotency, refund_purchase
-from loyalty.services.checks import parse_check
+from loyalty.services.checks import build_check, parse_check
 from loyalty.services.enrolment import enroll_member
-from loyalty.services.guest_checks import record_guest_check
+from loyalty.services.guest_checks import guest_check_total, record_guest_check
 from loyalty.services.presence import (
     Confirmation,
     card_number_of_qr,
     is_live_qr,
     send_redeem_code,
 )
+from loyalty.services.refunds import refund_parts_by_lines
 
 logger = logging.getLogger("api")
 
@@ -165,34 +169,61 @@ MEMBER_EXAMPLE = {
     "card_number": "2712345678904",
     "phone_masked": "+7 *** ***-67-89",
     "status": "active",
-    "tier": {"code": "base", "name": "Base", "rate": "2.00", "rubles_per_point": "50.00"},
+    "tier": {
+        "code": "base",
+        "name": gettext_lazy("Base"),
+        "rate": "2.00",
+        "rubles_per_point": "50.00",
+    },
     "balance": {"available": 340, "pending": 0, "debt": 0, "next_activation": None},
     "expiring": [{"date": "2026-07-15", "points": 120}],
-    "next_tier": {"code": "silver", "name": "Silver", "spend_needed": "6500.00"},
+    "next_tier": {"code": "silver", "name": gettext_lazy("Silver"), "spend_needed": "6500.00"},
 }
+
+
+def member_example(**kwargs) -> OpenApiExample:
+    return OpenApiExample(
+        "member", value=MEMBER_EXAMPLE, summary=gettext_lazy("Member"), response_only=True, **kwargs
+    )
 
 
 # --- members ------------------------------------------------------------------------------------
 class MemberCreateView(PartnerView):
+    errors = doc.documented(
+        "invalid_input",
+        "invalid_phone",
+        "consent_required",
+        "invalid_referral_code",
+        "member_exists",
+        "email_taken",
+        "request_in_progress",
+        "idempotency_key_reused",
+        invalid_input=lambda: parse(s.MemberIn, {"phone": "8 912 345-67-89", "consents": {}}),
+    )
+
     @extend_schema(
         operation_id="members_create",
-        summary="Enrol a member",
-        description="Enrols a member with channel `api`. The same phone in any notation → 409 "
-        "`member_exists` with the existing member's `id`.",
+        tags=[doc.MEMBERS],
+        summary=gettext_lazy("Enrol a member"),
+        description=gettext_lazy(
+            "Enrols a member with channel `api`. The same phone in any notation → 409 "
+            "`member_exists` with the existing member's `id`."
+        ),
         parameters=[doc.IDEMPOTENCY_KEY_OPTIONAL],
         request=s.MemberIn,
-        responses={201: s.MemberOut, **doc.errors(400, 409, 422)},
+        responses={201: s.MemberOut, **doc.responses(errors)},
         examples=[
             OpenApiExample(
-                "Join",
+                "join",
+                summary=gettext_lazy("Join"),
                 value={
                     "phone": "8 (912) 345-67-89",
-                    "first_name": "Anna",
+                    "first_name": gettext_lazy("Anna"),
                     "consents": {"personal_data": True, "marketing_sms": True},
                 },
                 request_only=True,
             ),
-            OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True, status_codes=[201]),
+            member_example(status_codes=[201]),
         ],
     )
     def post(self, request):
@@ -218,27 +249,48 @@ class MemberCreateView(PartnerView):
         return idempotent(request, work, required=False)
 
 
+def qr_expired() -> ConfirmationInvalid:
+    return ConfirmationInvalid(
+        _("The QR code has expired: ask the member to open the card again."), reason="qr_expired"
+    )
+
+
 class MemberLookupView(PartnerView):
+    errors = doc.documented(
+        "invalid_input",
+        "member_not_found",
+        "confirmation_invalid",
+        invalid_input=lambda: parse(s.LookupIn, {}),
+        confirmation_invalid=doc.raising(qr_expired),
+    )
+
     @extend_schema(
         operation_id="members_lookup",
-        summary="Find a member by phone, card or the cabinet's live QR code",
-        description="Exactly one of `phone`, `card`, `qr`. By phone: only a member who joined "
-        "through your key or bought at your stores (unless the program shares members); anyone "
-        "else → 404 `member_not_found`. By card number or live QR (the member is at the till): "
-        "any member. A QR token that is no longer live → 422 `confirmation_invalid` "
-        "(`reason`: `qr_expired`): ask the member to open the card again.",
+        tags=[doc.MEMBERS],
+        summary=gettext_lazy("Find a member by phone, card or the cabinet's live QR code"),
+        description=gettext_lazy(
+            "Exactly one of `phone`, `card`, `qr`. By phone: only a member who joined through "
+            "your key or bought at your stores (unless the program shares members); anyone else "
+            "→ 404 `member_not_found`. By card number or live QR (the member is at the till): "
+            "any member. A QR token that is no longer live → 422 `confirmation_invalid` "
+            "(`reason`: `qr_expired`): ask the member to open the card again."
+        ),
         parameters=[
-            OpenApiParameter("phone", str, description="Phone in any notation."),
-            OpenApiParameter("card", str, description="Card number (13 digits, EAN-13)."),
+            OpenApiParameter("phone", str, description=gettext_lazy("Phone in any notation.")),
+            OpenApiParameter(
+                "card", str, description=gettext_lazy("Card number (13 digits, EAN-13).")
+            ),
             OpenApiParameter(
                 "qr",
                 str,
-                description="The scanned QR code of the cabinet's card: 21 digits, the card "
-                "number and a code that changes every 30 seconds.",
+                description=gettext_lazy(
+                    "The scanned QR code of the cabinet's card: 21 digits, the card number and a "
+                    "code that changes every 30 seconds."
+                ),
             ),
         ],
-        responses={200: s.MemberOut, **doc.errors(400, 404, 422)},
-        examples=[OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True)],
+        responses={200: s.MemberOut, **doc.responses(errors)},
+        examples=[member_example()],
     )
     def get(self, request):
         query = parse(s.LookupIn, request.query_params)
@@ -259,22 +311,28 @@ class MemberLookupView(PartnerView):
                 raise MemberNotFound()
             summary = member_summary(card_number=card, now=now)
             if not is_live_qr(member_id=summary.member.pk, token=query["qr"], now=now):
-                raise ConfirmationInvalid(
-                    _("The QR code has expired: ask the member to open the card again."),
-                    reason="qr_expired",
-                )
+                raise qr_expired()
         return Response(s.member_body(summary))
 
 
+MEMBER_ID = doc.path_id("id", gettext_lazy("Member id."))
+ONLY_YOUR_MEMBERS = gettext_lazy(
+    "Only a member who joined through your key or bought at your stores (unless the program "
+    "shares members); anyone else → 404 `member_not_found`."
+)
+
+
 class MemberDetailView(PartnerView):
+    errors = doc.documented("member_not_found")
+
     @extend_schema(
         operation_id="members_retrieve",
-        summary="A member's card, tier, balance and expiring points",
-        description="Only a member who joined through your key or bought at your stores "
-        "(unless the program shares members); anyone else → 404 `member_not_found`.",
-        parameters=[doc.path_id("id", "Member id.")],
-        responses={200: s.MemberOut, **doc.errors(404)},
-        examples=[OpenApiExample("Member", value=MEMBER_EXAMPLE, response_only=True)],
+        tags=[doc.MEMBERS],
+        summary=gettext_lazy("A member's card, tier, balance and expiring points"),
+        description=ONLY_YOUR_MEMBERS,
+        parameters=[MEMBER_ID],
+        responses={200: s.MemberOut, **doc.responses(errors)},
+        examples=[member_example()],
     )
     def get(self, request, id):
         summary = member_summary(
@@ -284,17 +342,38 @@ class MemberDetailView(PartnerView):
 
 
 class ConfirmationCodeView(PartnerView):
+    errors = doc.documented(
+        "member_not_found",
+        "request_in_progress",
+        "member_blocked",
+        "idempotency_key_reused",
+        "otp_rate_limited",
+        "sms_unavailable",
+    )
+
     @extend_schema(
         operation_id="members_confirmation_code",
-        summary="Send the member a code to spend points",
-        description="Sends the member an SMS with a 6-digit code (valid 5 minutes, 5 tries) "
-        "that the till passes as `confirmation.code` of a purchase that redeems points. The "
-        "member reads it out at the till. At most 3 codes per member per 15 minutes → 429 "
-        "`otp_rate_limited` with `retry_after` (seconds). Each code replaces the previous one. "
-        "With an `Idempotency-Key`, a retry does not send another SMS.",
-        parameters=[doc.path_id("id", "Member id."), doc.IDEMPOTENCY_KEY_OPTIONAL],
+        tags=[doc.MEMBERS],
+        summary=gettext_lazy("Send the member a code to spend points"),
+        description=gettext_lazy(
+            "Sends the member an SMS with a 6-digit code (valid 5 minutes, 5 tries) that the "
+            "till passes as `confirmation.code` of a purchase that redeems points. The member "
+            "reads it out at the till. At most 3 codes per member per 15 minutes → 429 "
+            "`otp_rate_limited` with `retry_after` (seconds). Each code replaces the previous "
+            "one. With an `Idempotency-Key`, a retry does not send another SMS."
+        ),
+        parameters=[MEMBER_ID, doc.IDEMPOTENCY_KEY_OPTIONAL],
         request=None,
-        responses={202: s.ConfirmationCodeOut, **doc.errors(404, 422, 429, 503)},
+        responses={202: s.ConfirmationCodeOut, **doc.responses(errors)},
+        examples=[
+            OpenApiExample(
+                "sent",
+                summary=gettext_lazy("Code sent"),
+                value={"sent": True, "expires_in": 300},
+                response_only=True,
+                status_codes=[202],
+            )
+        ],
     )
     def post(self, request, id):
         def work(_claim):
@@ -305,10 +384,20 @@ class ConfirmationCodeView(PartnerView):
 
 
 class LedgerPagination(CursorPagination):
+    # DRF's message, here so that our catalogue can word it (DRF's Russian is misspelt).
+    invalid_cursor_message = gettext_lazy("Invalid cursor")
     ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 200
+
+    def get_paginated_response_schema(self, schema):
+        result = super().get_paginated_response_schema(schema)
+        for name, cursor in (("next", "cD0yMDI2LTAxLTE1"), ("previous", "cj0xJnA9MjAyNi0wMS0xNg")):
+            result["properties"][name]["example"] = (
+                f"https://kopilka.example/api/v1/members/42/ledger?cursor={cursor}"
+            )
+        return result
 
     def decode_cursor(self, request):
         """A cursor whose position is not a time in UTC, as the pages' own links carry, is as
@@ -327,21 +416,52 @@ class LedgerPagination(CursorPagination):
 
 class MemberLedgerView(PartnerView):
     pagination_class = LedgerPagination  # also tells drf-spectacular the page envelope
+    errors = doc.documented(
+        "member_not_found",
+        "not_found",
+        not_found=doc.raising(lambda: NotFound(LedgerPagination.invalid_cursor_message)),
+    )
 
     @extend_schema(
         operation_id="members_ledger",
-        summary="A member's points history, newest first",
-        description="Only a member who joined through your key or bought at your stores "
-        "(unless the program shares members). `purchase_id` and `refund_id` are given only for "
-        "your own checks; `reason` is a neutral note (staff's internal notes are never shown).",
+        tags=[doc.MEMBERS],
+        summary=gettext_lazy("A member's points history, newest first"),
+        description=gettext_lazy(
+            "Only a member who joined through your key or bought at your stores (unless the "
+            "program shares members). `purchase_id` and `refund_id` are given only for your own "
+            "checks; `reason` is what the member is told (staff's internal reasons are never "
+            "shown). A "
+            "`cursor` that is not one of the pages' own → 404 `not_found`."
+        ),
         parameters=[
-            doc.path_id("id", "Member id."),
-            OpenApiParameter("cursor", str, description="From `next`/`previous` of a page."),
+            MEMBER_ID,
             OpenApiParameter(
-                "limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="Page size."
+                "cursor", str, description=gettext_lazy("From `next`/`previous` of a page.")
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 200},
+                description=gettext_lazy("Page size."),
             ),
         ],
-        responses={200: s.LedgerEntryOut(many=True), **doc.errors(404)},
+        responses={200: s.LedgerEntryOut(many=True), **doc.responses(errors)},
+        examples=[
+            OpenApiExample(
+                "entry",
+                summary=gettext_lazy("Points earned on a purchase"),
+                value={
+                    "id": 9001,
+                    "kind": "earn",
+                    "points": 7,
+                    "created_at": "2026-01-15T12:00:01+03:00",
+                    "purchase_id": 1001,
+                    "refund_id": None,
+                    "expires_at": "2027-01-15T00:00:00+03:00",
+                    "reason": "",
+                },
+                response_only=True,
+            )
+        ],
     )
     def get(self, request, id):
         partner_id = request.user.pk
@@ -360,7 +480,7 @@ CHECK_EXAMPLE = {
     "lines": [
         {
             "sku": "MILK-1L",
-            "name": "Milk 1 l",
+            "name": gettext_lazy("Milk 1 l"),
             "quantity": "2",
             "price": "89.90",
             "amount": "179.80",
@@ -377,16 +497,59 @@ CHECK_EXAMPLE = {
 }
 
 
+SATURDAYS = {"id": 3, "name": gettext_lazy("Double points on Saturdays"), "points": 7}
+LOST_CAMPAIGN = {
+    "id": 5,
+    "name": gettext_lazy("Bonus for a large check"),
+    "points": 0,
+    "applied": False,
+    "reason": Reason.GROUP,
+    "reason_text": lazy(Reason.text, str)(Reason.GROUP),
+}
+
+
+def _check_example(**extra) -> OpenApiExample:
+    return OpenApiExample(
+        "check",
+        summary=gettext_lazy("Check"),
+        value={**CHECK_EXAMPLE, **extra},
+        request_only=True,
+    )
+
+
+# The ways a check is refused as not adding up, or a line as unknown (no database needed).
+def _check_not_adding_up():
+    build_check([{"sku": "MILK-1L", "price": "89.90"}], "100.00")
+
+
 class QuoteView(PartnerView):
+    errors = doc.documented(
+        "invalid_input",
+        "invalid_check",
+        "member_not_found",
+        "member_blocked",
+        "insufficient_points",
+        "redeem_limit_exceeded",
+        invalid_input=lambda: parse_check({"amount": "429.80"}, purchase=False),
+        invalid_check=_check_not_adding_up,
+    )
+
     @extend_schema(
         operation_id="purchases_quote",
-        summary="What a check would redeem and earn (no writes)",
+        tags=[doc.PURCHASES],
+        summary=gettext_lazy("What a check would redeem and earn (no writes)"),
+        description=gettext_lazy(
+            "With `redeem_points`, the quote is for redeeming exactly that many, refused like "
+            "the purchase would be (422 `insufficient_points`, `redeem_limit_exceeded`); "
+            "without it, for redeeming none."
+        ),
         request=s.QuoteIn,
-        responses={200: s.QuoteOut, **doc.errors(400, 404, 422)},
+        responses={200: s.QuoteOut, **doc.responses(errors)},
         examples=[
-            OpenApiExample("Check", value=CHECK_EXAMPLE, request_only=True),
+            _check_example(),
             OpenApiExample(
-                "Quote",
+                "quote",
+                summary=gettext_lazy("Quote"),
                 value={
                     "available_points": 340,
                     "max_redeem_points": 53,
@@ -398,17 +561,7 @@ class QuoteView(PartnerView):
                         {"sku": "MILK-1L", "amount": "179.80", "discount": "50.00"},
                         {"sku": "CIG-01", "amount": "250.00", "discount": "0.00"},
                     ],
-                    "campaigns": [
-                        {"id": 3, "name": "×2 on Saturdays", "points": 7, "applied": True},
-                        {
-                            "id": 5,
-                            "name": "+20 % from 2 000 ₽",
-                            "points": 0,
-                            "applied": False,
-                            "reason": "group",
-                            "reason_text": "another campaign of its group gives more",
-                        },
-                    ],
+                    "campaigns": [{**SATURDAYS, "applied": True}, LOST_CAMPAIGN],
                 },
                 response_only=True,
             ),
@@ -462,26 +615,46 @@ def _confirmation(data: dict | None) -> Confirmation | None:
 
 
 class PurchaseCreateView(PartnerView):
+    errors = doc.documented(
+        "invalid_input",
+        "invalid_check",
+        "idempotency_key_required",
+        "member_not_found",
+        "purchase_exists",
+        "request_in_progress",
+        "member_blocked",
+        "insufficient_points",
+        "redeem_limit_exceeded",
+        "confirmation_required",
+        "confirmation_invalid",
+        "idempotency_key_reused",
+        invalid_input=lambda: parse_check({"member_id": 42}, purchase=True),
+        invalid_check=_check_not_adding_up,
+    )
+
     @extend_schema(
         operation_id="purchases_create",
-        summary="Record a purchase: redeem, then earn",
-        description="Needs an `Idempotency-Key`. Redeeming points when the program asks for "
-        'proof of presence needs `confirmation`: `{"code": …}` sent by '
-        '`POST /members/{id}/confirmation-code`, or `{"qr": …}` the live QR of the member\'s '
-        "cabinet → else 422 `confirmation_required`, or `confirmation_invalid` with `reason` "
-        "(`wrong` + `attempts_left`, `expired`, `locked`, `qr_expired`); a code is used once. "
-        "Earning alone needs none. Over the redeem cap → 422 "
-        "`redeem_limit_exceeded`; over the balance → 422 `insufficient_points`; a blocked member "
-        "→ 422 `member_blocked`; the same `external_id` under another key → 409 `purchase_exists`.",
+        tags=[doc.PURCHASES],
+        summary=gettext_lazy("Record a purchase: redeem, then earn"),
+        description=gettext_lazy(
+            "Needs an `Idempotency-Key`. Redeeming points when the program asks for proof of "
+            'presence needs `confirmation`: `{"code": …}` sent by '
+            '`POST /members/{id}/confirmation-code`, or `{"qr": …}` the live QR of the '
+            "member's cabinet → else 422 `confirmation_required`, or `confirmation_invalid` "
+            "with `reason` (`wrong` + `attempts_left`, `expired`, `locked`, `qr_expired`); a "
+            "code is used once. Earning alone needs none. Over the redeem cap → 422 "
+            "`redeem_limit_exceeded`; over the balance → 422 `insufficient_points`; a blocked "
+            "member → 422 `member_blocked`; the same `external_id` under another key → 409 "
+            "`purchase_exists`."
+        ),
         parameters=[doc.IDEMPOTENCY_KEY],
         request=s.PurchaseIn,
-        responses={201: s.PurchaseCreatedOut, **doc.errors(400, 404, 409, 422)},
+        responses={201: s.PurchaseCreatedOut, **doc.responses(errors)},
         examples=[
+            _check_example(external_id="0001-000123"),
             OpenApiExample(
-                "Check", value={**CHECK_EXAMPLE, "external_id": "0001-000123"}, request_only=True
-            ),
-            OpenApiExample(
-                "Recorded",
+                "recorded",
+                summary=gettext_lazy("Recorded"),
                 value={
                     "id": 1001,
                     "external_id": "0001-000123",
@@ -497,9 +670,7 @@ class PurchaseCreateView(PartnerView):
                         {"sku": "MILK-1L", "amount": "179.80", "discount": "50.00"},
                         {"sku": "CIG-01", "amount": "250.00", "discount": "0.00"},
                     ],
-                    "campaigns": [
-                        {"id": 3, "name": "×2 on Saturdays", "points": 7, "applied": True}
-                    ],
+                    "campaigns": [{**SATURDAYS, "applied": True}],
                     "balance": {"available": 304, "pending": 0},
                 },
                 response_only=True,
@@ -549,12 +720,63 @@ class PurchaseCreateView(PartnerView):
         )
 
 
+PURCHASE_ID = doc.path_id("id", gettext_lazy("Purchase id."))
+
+
 class PurchaseDetailView(PartnerView):
+    errors = doc.documented("purchase_not_found")
+
     @extend_schema(
         operation_id="purchases_retrieve",
-        summary="One of your purchases, with its lines and refunds",
-        parameters=[doc.path_id("id", "Purchase id.")],
-        responses={200: s.PurchaseOut, **doc.errors(404)},
+        tags=[doc.PURCHASES],
+        summary=gettext_lazy("One of your purchases, with its lines and refunds"),
+        description=gettext_lazy("Only purchases recorded with your keys; else 404."),
+        parameters=[PURCHASE_ID],
+        responses={200: s.PurchaseOut, **doc.responses(errors)},
+        examples=[
+            OpenApiExample(
+                "purchase",
+                summary=gettext_lazy("Purchase with a refund"),
+                value={
+                    "id": 1001,
+                    "external_id": "0001-000123",
+                    "member_id": 42,
+                    "store_id": None,
+                    "occurred_at": "2026-01-15T12:00:00+03:00",
+                    "created_at": "2026-01-15T12:00:01+03:00",
+                    "total": "429.80",
+                    "discount": "50.00",
+                    "earned_points": 7,
+                    "redeemed_points": 50,
+                    "refunded_total": "89.90",
+                    "returned_points": 25,
+                    "clawed_back_points": 1,
+                    "lines": [
+                        {
+                            "sku": "MILK-1L",
+                            "name": gettext_lazy("Milk 1 l"),
+                            "category": "",
+                            "quantity": "2.000",
+                            "price": "89.90",
+                            "amount": "179.80",
+                            "discount": "50.00",
+                            "redeemable": True,
+                            "refunded_quantity": "1.000",
+                            "refunded_amount": "89.90",
+                        }
+                    ],
+                    "refunds": [
+                        {
+                            "id": 77,
+                            "external_id": "R-0001-000123",
+                            "amount": "89.90",
+                            "created_at": "2026-01-16T10:00:00+03:00",
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
     )
     def get(self, request, id):
         purchase = (
@@ -567,18 +789,39 @@ class PurchaseDetailView(PartnerView):
         return Response(s.purchase_body(purchase))
 
 
+def _unknown_refund_line():
+    refund_parts_by_lines([], [{"sku": "MILK-1L", "quantity": "1"}])
+
+
 class RefundCreateView(PartnerView):
+    errors = doc.documented(
+        "invalid_input",
+        "invalid_check",
+        "idempotency_key_required",
+        "purchase_not_found",
+        "refund_exists",
+        "request_in_progress",
+        "refund_exceeds_purchase",
+        "idempotency_key_reused",
+        invalid_input=lambda: parse(s.RefundIn, {}),
+        invalid_check=_unknown_refund_line,
+    )
+
     @extend_schema(
         operation_id="purchases_refunds_create",
-        summary="Refund a purchase whole, by lines or by amount",
-        description="Needs an `Idempotency-Key`. Neither `lines` nor `amount`: the whole "
-        "remaining purchase. More than bought → 422 `refund_exceeds_purchase`.",
-        parameters=[doc.path_id("id", "Purchase id."), doc.IDEMPOTENCY_KEY],
+        tags=[doc.PURCHASES],
+        summary=gettext_lazy("Refund a purchase whole, by lines or by amount"),
+        description=gettext_lazy(
+            "Needs an `Idempotency-Key`. Neither `lines` nor `amount`: the whole remaining "
+            "purchase. More than bought → 422 `refund_exceeds_purchase`."
+        ),
+        parameters=[PURCHASE_ID, doc.IDEMPOTENCY_KEY],
         request=s.RefundIn,
-        responses={201: s.RefundOut, **doc.errors(400, 404, 409, 422)},
+        responses={201: s.RefundOut, **doc.responses(errors)},
         examples=[
             OpenApiExample(
-                "By lines",
+                "by_lines",
+                summary=gettext_lazy("By lines"),
                 value={
                     "external_id": "R-0001-000123",
                     "lines": [{"sku": "MILK-1L", "quantity": "1"}],
@@ -586,7 +829,8 @@ class RefundCreateView(PartnerView):
                 request_only=True,
             ),
             OpenApiExample(
-                "Refunded",
+                "refunded",
+                summary=gettext_lazy("Refunded"),
                 value={
                     "id": 77,
                     "external_id": "R-0001-000123",
@@ -626,23 +870,39 @@ class RefundCreateView(PartnerView):
 
 # --- checks without a card -----------------------------------------------------------------------
 class GuestCheckCreateView(PartnerView):
+    errors = doc.documented(
+        "invalid_input",
+        "invalid_check",
+        "idempotency_key_required",
+        "guest_check_exists",
+        "purchase_exists",
+        "request_in_progress",
+        "idempotency_key_reused",
+        invalid_input=lambda: parse(s.GuestCheckIn, {"external_id": "0001-000124"}),
+        invalid_check=lambda: guest_check_total("0"),
+    )
+
     @extend_schema(
         operation_id="guest_checks_create",
-        summary="Record a check paid without a card (for analytics only)",
-        description="Needs an `Idempotency-Key`. A sale to a customer who is not a member (or "
-        "showed no card): no points move; the check counts in the program's figures (the share "
-        "of checks with a card, the average check of members against other customers). The "
-        "check number is unique per partner: the same `external_id` under another key → 409 "
-        "`guest_check_exists` with `id`; a number one of your members' purchases already has → "
-        "409 `purchase_exists` with `id`. `total` above zero with at most 2 decimals; "
-        "`occurred_at` at most a day ahead; `store_id` one of your stores → else 400 "
-        "`invalid_check` or `invalid_input` with the field.",
+        tags=[doc.GUEST_CHECKS],
+        summary=gettext_lazy("Record a check paid without a card (for analytics only)"),
+        description=gettext_lazy(
+            "Needs an `Idempotency-Key`. A sale to a customer who is not a member (or showed no "
+            "card): no points move; the check counts in the program's figures (the share of "
+            "checks with a card, the average check of members against other customers). The "
+            "check number is unique per partner: the same `external_id` under another key → "
+            "409 `guest_check_exists` with `id`; a number one of your members' purchases "
+            "already has → 409 `purchase_exists` with `id`. `total` above zero with at most 2 "
+            "decimals; `occurred_at` at most a day ahead; `store_id` one of your stores → else "
+            "400 `invalid_check` or `invalid_input` with the field."
+        ),
         parameters=[doc.IDEMPOTENCY_KEY],
         request=s.GuestCheckIn,
-        responses={201: s.GuestCheckOut, **doc.errors(400, 409, 422)},
+        responses={201: s.GuestCheckOut, **doc.responses(errors)},
         examples=[
             OpenApiExample(
-                "Check",
+                "check",
+                summary=gettext_lazy("Check"),
                 value={
                     "external_id": "0001-000124",
                     "total": "1249.90",
@@ -652,7 +912,8 @@ class GuestCheckCreateView(PartnerView):
                 request_only=True,
             ),
             OpenApiExample(
-                "Recorded",
+                "recorded",
+                summary=gettext_lazy("Recorded"),
                 value={
                     "id": 5001,
                     "external_id": "0001-000124",
@@ -685,12 +946,41 @@ class GuestCheckCreateView(PartnerView):
 
 
 class CampaignListView(PartnerView):
+    errors = doc.documented()
+
     @extend_schema(
         operation_id="campaigns_list",
-        summary="The campaigns running (or scheduled) for your stores",
-        description="Campaigns whose conditions do not rule out your partner or stores; the "
-        "quote and the purchase answers say which of them applied to a check.",
-        responses={200: s.CampaignOut(many=True)},
+        tags=[doc.CAMPAIGNS],
+        summary=gettext_lazy("The campaigns running (or scheduled) for your stores"),
+        description=gettext_lazy(
+            "Campaigns whose conditions do not rule out your partner or stores; the quote and "
+            "the purchase answers say which of them applied to a check."
+        ),
+        responses={200: s.CampaignOut(many=True), **doc.responses(errors)},
+        examples=[
+            OpenApiExample(
+                "campaign",
+                summary=gettext_lazy("Double points on Saturdays"),
+                value={
+                    "id": 3,
+                    "code": "saturdays",
+                    "name": SATURDAYS["name"],
+                    "description": "Двойные баллы по субботам.",
+                    "description_en": "Double points on Saturdays.",
+                    "kind": "promo",
+                    "status": "running",
+                    "starts_at": "2026-01-01T00:00:00+03:00",
+                    "ends_at": None,
+                    "effect": "multiplier",
+                    "value": "2.00",
+                    "per_amount": None,
+                    "steps": [],
+                    "stacking_group": "",
+                    "exclusive": False,
+                },
+                response_only=True,
+            )
+        ],
     )
     def get(self, request):
         now = timezone.now()

@@ -21,7 +21,8 @@ def _bad(field: str, message: str) -> InvalidCheck:
     return InvalidCheck(message, fields={field: [message]})
 
 
-def _total(value) -> Decimal:
+def guest_check_total(value) -> Decimal:
+    """A check's total as sent: rubles with at most 2 decimals, above zero, not too large."""
     try:
         total = parse_money(value)
     except (ValueError, TypeError) as exc:
@@ -51,7 +52,7 @@ def record_guest_check(
 
     Raises InvalidCheck, GuestCheckExists (`id`) or PurchaseExists (`id`).
     """
-    total = _total(total)
+    total = guest_check_total(total)
     external_id = (external_id or "").strip() if isinstance(external_id, str) else ""
     if not external_id or len(external_id) > MAX_CHECK_NUMBER:
         raise _bad("external_id", _("A check number is required (up to 100 characters)."))

@@ -187,7 +187,12 @@ def count_wrong_code(error: WrongCode, *, now: dt.datetime) -> ConfirmationInval
     left = otp.MAX_ATTEMPTS - row.attempts
     if not left:
         return ConfirmationInvalid(_("Too many wrong tries. Send a new code."), reason="locked")
-    return ConfirmationInvalid(_("The code is wrong."), reason="wrong", attempts_left=left)
+    return wrong_code(attempts_left=left)
+
+
+def wrong_code(*, attempts_left: int) -> ConfirmationInvalid:
+    """A wrong confirmation code that may still be tried `attempts_left` more times."""
+    return ConfirmationInvalid(_("The code is wrong."), reason="wrong", attempts_left=attempts_left)
 
 
 # --- the rule ------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def _discount_share(line: PurchaseLine, refunded_amount_after: Decimal) -> Decim
     )
 
 
-def _parts_by_lines(lines: list[PurchaseLine], wanted: list[dict]) -> list[_LinePart]:
+def refund_parts_by_lines(lines: list[PurchaseLine], wanted: list[dict]) -> list[_LinePart]:
     parts: dict[int, _LinePart] = {}
     for i, item in enumerate(wanted):
         if not isinstance(item, dict):
@@ -164,7 +164,7 @@ def refund_purchase(
                 return existing
             purchase_lines = list(purchase.lines.order_by("position"))
             if lines:
-                parts = _parts_by_lines(purchase_lines, lines)
+                parts = refund_parts_by_lines(purchase_lines, lines)
             elif amount is not None:
                 parts = _parts_by_amount(purchase_lines, amount)
             else:
