@@ -1,6 +1,7 @@
 """Admin registration for the cabinet's FAQ."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from cabinet.models import FaqEntry
 
@@ -13,5 +14,5 @@ class FaqEntryAdmin(admin.ModelAdmin):
     search_fields = ["question", "question_en", "answer", "answer_en"]
     fieldsets = [
         (None, {"fields": ["question", "answer", "order", "is_published"]}),
-        ("English", {"fields": ["question_en", "answer_en"]}),
+        (_("In English"), {"fields": ["question_en", "answer_en"]}),
     ]

@@ -514,10 +514,13 @@ class AwardAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 # Triggers, the message log and the messaging settings; segments, their members and counts,
 # the RFM thresholds.
-# Webhook endpoints and their delivery log. Bulk awards and deductions of points.
+# Webhook endpoints and their delivery log. Bulk awards and deductions of points. The beat
+# jobs, titled, and their schedules.
 from campaigns import (  # noqa: E402, F401
+    beat_schedules_admin,
     bulk_admin,
     messaging_admin,
+    schedules_admin,
     segment_admin,
     webhooks_admin,
 )

@@ -27,7 +27,15 @@ from campaigns.plain_fields import (
     steps_text,
 )
 from campaigns.validation import CHALLENGE_GOALS, PROFILE_FIELDS
+from customers.models import Member
 from loyalty.models import Partner, Purchase, Store, Tier
+
+# The goals of a challenge (validation.CHALLENGE_GOALS), as the form names them.
+CHALLENGE_GOAL_LABELS = {
+    "visits": _("N purchases"),
+    "categories": _("purchases in N categories"),
+    "weekly": _("a purchase every week"),
+}
 
 WEEKDAYS = [
     ("1", _("Monday")),
@@ -116,8 +124,9 @@ class CampaignForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
         help_text=_(
-            'Anything the fields above cannot say: {"any": [...]}, {"not": ...}, segments, '
-            "birthdays… Applies together with the fields above. See docs/CAMPAIGNS.md."
+            'Anything the fields above cannot say: <code>{"any": [...]}</code>, '
+            '<code>{"not": ...}</code>, segments, birthdays… Applies together with the fields '
+            "above. The condition language is described in <code>docs/CAMPAIGNS.md</code>."
         ),
     )
 
@@ -157,8 +166,11 @@ class CampaignForm(forms.ModelForm):
     param_goal = forms.ChoiceField(
         label=_("challenge goal"),
         required=False,
-        choices=[("", "—")] + [(goal, goal) for goal in CHALLENGE_GOALS],
-        help_text=_("visits: N purchases; categories: N categories; weekly: a purchase a week."),
+        choices=[("", "—")] + [(goal, CHALLENGE_GOAL_LABELS[goal]) for goal in CHALLENGE_GOALS],
+        help_text=_(
+            "N is the number in “challenge: how many”; a purchase every week counts the weeks "
+            "in “challenge: weeks in a row”."
+        ),
     )
     param_count = forms.IntegerField(
         label=_("challenge: how many"), required=False, min_value=1, max_value=1000
@@ -172,7 +184,7 @@ class CampaignForm(forms.ModelForm):
     param_fields = forms.MultipleChoiceField(
         label=_("profile fields to fill"),
         required=False,
-        choices=[(name, name) for name in PROFILE_FIELDS],
+        choices=[(name, Member._meta.get_field(name).verbose_name) for name in PROFILE_FIELDS],
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Profile completed: none ticked means all of them."),
     )
@@ -287,7 +299,10 @@ class PreviewForm(forms.Form):
         label=_("check lines"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
-        help_text=_('Or one line each: "SKU;category;amount", e.g. "milk-1;dairy;250".'),
+        help_text=_(
+            "Or one line each: <code>SKU;category;amount</code>, "
+            "e.g. <code>milk-1;dairy;250</code>."
+        ),
     )
     moment = forms.DateTimeField(
         label=_("moment"), required=False, help_text=_("YYYY-MM-DD HH:MM; empty: now.")

@@ -77,8 +77,8 @@ class TriggerAdmin(AuditHistoryMixin, admin.ModelAdmin):
             {
                 "fields": ("params", "send_at"),
                 "description": _(
-                    "Each kind has its own parameters (docs/MESSAGING.md); a broadcast goes "
-                    "out once, at its send time, to its segment."
+                    "Each kind has its own parameters (see <code>docs/MESSAGING.md</code>); a "
+                    "broadcast goes out once, at its send time, to its segment."
                 ),
             },
         ),

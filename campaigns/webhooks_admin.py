@@ -137,7 +137,7 @@ class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "event_type",
-        "event_id",
+        "event_number",
         "endpoint",
         "status",
         "attempts",
@@ -154,7 +154,7 @@ class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     inlines = [WebhookAttemptInline]
     fields = (
         "event_type",
-        "event_id",
+        "event_number",
         "endpoint",
         "status",
         "attempts",
@@ -172,8 +172,9 @@ class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def event_type(self, obj: WebhookDelivery) -> str:
         return obj.event.get_type_display()
 
+    # Not named event_id: the admin labels a foreign key's column name itself ("Event id").
     @admin.display(description=_("event id"), ordering="event_id")
-    def event_id(self, obj: WebhookDelivery) -> int:
+    def event_number(self, obj: WebhookDelivery) -> int:
         return obj.event_id
 
     @admin.display(description=_("data"))

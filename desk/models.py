@@ -40,9 +40,14 @@ class DeskActivity(models.Model):
         related_name="+",
     )
     purchase = models.ForeignKey(
-        "loyalty.Purchase", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "loyalty.Purchase",
+        verbose_name=_("purchase"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     created_at = models.DateTimeField(_("when"), db_index=True)
 
     class Meta:

@@ -119,7 +119,7 @@ class Campaign(models.Model):
         _("event parameters"),
         default=dict,
         blank=True,
-        help_text=_("For event bonuses and challenges: see docs/CAMPAIGNS.md."),
+        help_text=_("For event bonuses and challenges: see <code>docs/CAMPAIGNS.md</code>."),
     )
 
     bonus_lifetime_days = models.PositiveSmallIntegerField(
@@ -262,10 +262,20 @@ class Award(models.Model):
     points = models.PositiveIntegerField(_("points"), default=0)
     held_out = models.BooleanField(_("held out"), default=False)
     entry = models.ForeignKey(
-        "loyalty.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "loyalty.LedgerEntry",
+        verbose_name=_("ledger entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     lot = models.ForeignKey(
-        "loyalty.PointLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "loyalty.PointLot",
+        verbose_name=_("points lot"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("given at"))
 

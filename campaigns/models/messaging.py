@@ -93,7 +93,10 @@ class Trigger(models.Model):
         _("parameters"),
         default=dict,
         blank=True,
-        help_text=_('The kind\'s own numbers, e.g. {"days": 3}; see docs/MESSAGING.md.'),
+        help_text=_(
+            'The kind\'s own numbers, e.g. <code>{"days": 3}</code>; '
+            "see <code>docs/MESSAGING.md</code>."
+        ),
     )
     channels = models.JSONField(
         _("channels, in order"),

@@ -58,8 +58,16 @@ class RfmSettings(models.Model):
     recomputed_at = models.DateTimeField(
         _("segments recomputed at"), null=True, blank=True, editable=False
     )
-    recomputed_with = models.CharField(max_length=200, blank=True, default="", editable=False)
-    recompute_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recomputed_with = models.CharField(
+        _("thresholds of the last recomputation"),
+        max_length=200,
+        blank=True,
+        default="",
+        editable=False,
+    )
+    recompute_started_at = models.DateTimeField(
+        _("recomputation started at"), null=True, blank=True, editable=False
+    )
 
     # The fields that decide the classes: changing any of them makes the next run full.
     THRESHOLDS = (

@@ -27,8 +27,12 @@ class WebhookEndpoint(models.Model):
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(_("signing secret"), max_length=100, editable=False)
-    previous_secret = models.CharField(max_length=100, blank=True, default="", editable=False)
-    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_secret = models.CharField(
+        _("previous secret"), max_length=100, blank=True, default="", editable=False
+    )
+    previous_secret_until = models.DateTimeField(
+        _("previous secret valid until"), null=True, blank=True, editable=False
+    )
     secret_rotated_at = models.DateTimeField(_("secret made at"), editable=False)
     event_types = models.JSONField(_("events"), default=list)
     partner = models.ForeignKey(

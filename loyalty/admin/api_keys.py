@@ -15,7 +15,7 @@ class PartnerAPIKeyAdmin(APIKeyModelAdmin):
         "prefix",
         "created",
         "expiry_date",
-        "_has_expired",
+        "expired",
         "revoked",
     )
     list_filter = ("revoked", "partner", "created")
@@ -46,6 +46,10 @@ class PartnerAPIKeyAdmin(APIKeyModelAdmin):
             % {"partner": obj.partner, "key": key},
             messages.WARNING,
         )
+
+    @admin.display(description=_("has expired"), boolean=True)
+    def expired(self, obj) -> bool:
+        return obj.has_expired
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: a key's history stays

@@ -65,7 +65,7 @@ class HistoryImport(models.Model):
         related_name="runs",
         help_text=_("The dry run of the same file this import followed."),
     )
-    language = models.CharField(max_length=10, default="ru")
+    language = models.CharField(_("language"), max_length=10, default="ru")
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )

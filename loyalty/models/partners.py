@@ -72,6 +72,30 @@ class PartnerAPIKey(AbstractAPIKey):
     partner = models.ForeignKey(
         Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="api_keys"
     )
+    # The library's fields, as it defines them, with labels in the admin's language: its own
+    # verbose names are plain English strings.
+    prefix = models.CharField(_("prefix"), max_length=8, unique=True, editable=False)
+    hashed_key = models.CharField(_("key hash"), max_length=150, editable=False)
+    created = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    name = models.CharField(
+        _("name"),
+        max_length=50,
+        blank=False,
+        default=None,
+        help_text=_("Any name to tell the key apart, up to 50 characters."),
+    )
+    revoked = models.BooleanField(
+        _("revoked"),
+        blank=True,
+        default=False,
+        help_text=_("A revoked key no longer works; this cannot be undone."),
+    )
+    expiry_date = models.DateTimeField(
+        _("valid until"),
+        blank=True,
+        null=True,
+        help_text=_("After this moment the key no longer works."),
+    )
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("partner API key")

@@ -101,7 +101,7 @@ class Program(models.Model):
             "way, waits for another staff member's approval; 0: no approvals."
         ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("program settings")
@@ -192,19 +192,34 @@ class TierChange(models.Model):
         ENROLL = "enroll", _("joined the program")
 
     account = models.ForeignKey(
-        "loyalty.Account", on_delete=models.PROTECT, related_name="tier_changes"
+        "loyalty.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="tier_changes",
     )
     from_tier = models.ForeignKey(
-        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Tier,
+        verbose_name=_("from tier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    to_tier = models.ForeignKey(
+        Tier, verbose_name=_("to tier"), on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
     note = models.TextField(_("note"), blank=True, default="")
     qualifying_spend = models.DecimalField(
         _("qualifying spend"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("when"))
 
@@ -212,3 +227,6 @@ class TierChange(models.Model):
         verbose_name = _("tier change")
         verbose_name_plural = _("tier changes")
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_tier or '—'} → {self.to_tier}"

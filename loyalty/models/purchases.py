@@ -65,7 +65,7 @@ class Purchase(models.Model):
         related_name="+",
     )
     refunded_total = models.DecimalField(_("refunded, ₽"), **MONEY, default=ZERO)
-    refunded_discount = models.DecimalField(**MONEY, default=ZERO)
+    refunded_discount = models.DecimalField(_("refunded points payment, ₽"), **MONEY, default=ZERO)
     returned_points = models.IntegerField(_("points returned"), default=0)
     clawed_back_points = models.IntegerField(_("points clawed back"), default=0)
     forfeited_points = models.IntegerField(
@@ -75,7 +75,7 @@ class Purchase(models.Model):
     # API replay of the purchase's Idempotency-Key gives again (None: recorded before 0007).
     available_after = models.IntegerField(_("points available after"), null=True, blank=True)
     pending_after = models.IntegerField(_("points pending after"), null=True, blank=True)
-    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True, default="")
     cashier = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("cashier"),
@@ -163,7 +163,9 @@ class PurchaseBonus(models.Model):
     the ledger does not depend on the campaigns.
     """
 
-    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="bonuses")
+    purchase = models.ForeignKey(
+        Purchase, verbose_name=_("purchase"), on_delete=models.CASCADE, related_name="bonuses"
+    )
     campaign_id = models.PositiveIntegerField(_("campaign"))
     label = models.CharField(_("name"), max_length=200)
     points = models.PositiveIntegerField(_("points"))
@@ -171,7 +173,12 @@ class PurchaseBonus(models.Model):
         _("kept while the money paid is at least, ₽"), **MONEY, null=True, blank=True
     )
     lot = models.ForeignKey(
-        "loyalty.PointLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "loyalty.PointLot",
+        verbose_name=_("points lot"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     clawed_back_points = models.PositiveIntegerField(_("points clawed back"), default=0)
 
@@ -191,7 +198,9 @@ class PurchaseBonus(models.Model):
 
 
 class PurchaseLine(models.Model):
-    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="lines")
+    purchase = models.ForeignKey(
+        Purchase, verbose_name=_("purchase"), on_delete=models.CASCADE, related_name="lines"
+    )
     position = models.PositiveSmallIntegerField(_("position"))
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=200, blank=True, default="")
@@ -201,9 +210,11 @@ class PurchaseLine(models.Model):
     amount = models.DecimalField(_("amount"), **MONEY)
     redeemable = models.BooleanField(_("points may pay for it"), default=True)
     discount = models.DecimalField(_("paid with points, ₽"), **MONEY, default=ZERO)
-    refunded_quantity = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal(0))
-    refunded_amount = models.DecimalField(**MONEY, default=ZERO)
-    refunded_discount = models.DecimalField(**MONEY, default=ZERO)
+    refunded_quantity = models.DecimalField(
+        _("refunded quantity"), max_digits=12, decimal_places=3, default=Decimal(0)
+    )
+    refunded_amount = models.DecimalField(_("refunded amount, ₽"), **MONEY, default=ZERO)
+    refunded_discount = models.DecimalField(_("refunded points payment, ₽"), **MONEY, default=ZERO)
 
     class Meta:
         verbose_name = _("purchase line")
@@ -229,7 +240,9 @@ class PurchaseLine(models.Model):
 class Refund(models.Model):
     """Money (and goods) given back on a purchase, and the points that moved because of it."""
 
-    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
+    purchase = models.ForeignKey(
+        Purchase, verbose_name=_("purchase"), on_delete=models.PROTECT, related_name="refunds"
+    )
     external_id = models.CharField(_("refund number"), max_length=100)
     amount = models.DecimalField(_("refunded goods value, ₽"), **MONEY)
     discount = models.DecimalField(_("of which paid with points, ₽"), **MONEY, default=ZERO)
@@ -240,10 +253,15 @@ class Refund(models.Model):
     shortfall_amount = models.DecimalField(
         _("to withhold from the refund, ₽"), **MONEY, default=ZERO
     )
-    request_hash = models.CharField(max_length=64, blank=True, default="")
-    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    request_hash = models.CharField(_("request hash"), max_length=64, blank=True, default="")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True, default="")
     cashier = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cashier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("refunded at"))
 
@@ -267,12 +285,22 @@ class Refund(models.Model):
 
 
 class RefundLine(models.Model):
-    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
-    line = models.ForeignKey(PurchaseLine, on_delete=models.PROTECT, related_name="refund_lines")
-    quantity = models.DecimalField(max_digits=12, decimal_places=3)
-    amount = models.DecimalField(**MONEY)
-    discount = models.DecimalField(**MONEY, default=ZERO)
+    refund = models.ForeignKey(
+        Refund, verbose_name=_("refund"), on_delete=models.CASCADE, related_name="lines"
+    )
+    line = models.ForeignKey(
+        PurchaseLine,
+        verbose_name=_("purchase line"),
+        on_delete=models.PROTECT,
+        related_name="refund_lines",
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    discount = models.DecimalField(_("paid with points, ₽"), **MONEY, default=ZERO)
 
     class Meta:
         verbose_name = _("refund line")
         verbose_name_plural = _("refund lines")
+
+    def __str__(self) -> str:
+        return f"{self.line.sku} × {self.quantity}"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.utils import translation
 from playwright.sync_api import expect
 
 from campaigns.metrics.definitions import BY_KEY
@@ -92,7 +93,7 @@ def test_the_dashboard_draws_its_figures_and_charts_at_1440px(
     card.hover()
     expect(tip).to_be_visible()
     expect(card).to_have_attribute("title", tip.inner_text())
-    if language == "en":
+    with translation.override(language):
         expect(tip).to_have_text(str(BY_KEY["retention_rate"].definition))
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator(".dash-group-members").screenshot(
