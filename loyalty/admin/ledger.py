@@ -31,6 +31,7 @@ from loyalty.admin.exports import StreamingExportMixin
 from loyalty.admin.history import AdjustmentHistoryMixin
 from loyalty.models import Account, LedgerEntry, PointLot, Tier
 from loyalty.models.ledger import MEMBER_TEXT_LENGTH
+from loyalty.models.purchases import rubles
 from loyalty.resources import AccountResource
 from loyalty.selectors import tier_progress
 from loyalty.services import pin_tier
@@ -200,11 +201,12 @@ class AccountAdmin(
     @admin.display(description=_("tier progress"))
     def progress(self, obj: Account):
         p = tier_progress(obj.member_id, now=timezone.now())
+        spend = rubles(p.spend)
         if p.next_tier is None:
-            return gettext("Qualifying spend %(spend)s ₽ (top tier).") % {"spend": p.spend}
+            return gettext("Qualifying spend %(spend)s ₽ (top tier).") % {"spend": spend}
         return gettext("Qualifying spend %(spend)s ₽; %(needed)s ₽ more to “%(next)s”.") % {
-            "spend": p.spend,
-            "needed": p.spend_needed,
+            "spend": spend,
+            "needed": rubles(p.spend_needed),
             "next": p.next_tier.display_name,
         }
 

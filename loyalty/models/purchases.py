@@ -4,10 +4,16 @@ from django.conf import settings
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import F, Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
+
+
+def rubles(amount) -> str:
+    """An amount as the active language writes it: "5 000,00" in Russian, "5,000.00" in English."""
+    return number_format(amount, 2, force_grouping=True)
 
 
 class Purchase(models.Model):
@@ -129,7 +135,7 @@ class Purchase(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.external_id} ({self.total} ₽)"
+        return f"{self.number} ({rubles(self.total)} ₽)"
 
     # A sale at the desk without the till's check number gets `desk-<form token>` as its unique
     # external id; people see the purchase's own number instead (the desk's slip prints it).
@@ -277,7 +283,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.external_id} ({self.amount} ₽)"
+        return f"{self.external_id} ({rubles(self.amount)} ₽)"
 
     @property
     def paid_amount(self) -> Decimal:

@@ -172,3 +172,17 @@ def test_entry_pages_refuse_writes(admin_client, shopper, en):
     assert admin_client.post(delete, {"post": "yes"}, **en).status_code == 403
     entry.refresh_from_db()
     assert entry.points == 100
+
+
+@pytest.mark.parametrize(
+    ("language", "spend", "needed"),
+    [("ru", "5\xa0000,00 ₽", "5\xa0000,00 ₽"), ("en", "5,000.00 ₽", "5,000.00 ₽")],
+)
+def test_the_tier_progress_writes_its_rubles_as_the_admins_language_does(
+    admin_client, shopper, language, spend, needed
+):
+    """5 000 ₽ spent of Silver's 10 000 ₽: grouped thousands and the language's decimal mark."""
+    url = reverse("admin:loyalty_account_change", args=[shopper.pk])
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert spend in page and needed in page
+    assert "5000.00" not in page
