@@ -2,26 +2,6 @@ import pytest
 
 from cabinet.member_auth import SESSION_KEY
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    # Debian's Chromium: `playwright install` is never run here.
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "headless": True,
-        "args": CHROMIUM_ARGS,
-    }
-
 
 @pytest.fixture
 def outbox(settings, tmp_path):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from campaigns.models import BulkOperation
-from tests.campaigns.test_admin_browser import browser_type_launch_args, sign_in  # noqa: F401
+from tests.campaigns.test_admin_browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 
 from campaigns.metrics.definitions import BY_KEY
 from tests.campaigns.metrics_history import build_history
-from tests.campaigns.test_admin_browser import browser_type_launch_args  # noqa: F401
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
