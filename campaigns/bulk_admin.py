@@ -28,6 +28,7 @@ from campaigns.segment_lists import read_rows
 from customers.admin import MemberPrivacyMixin, ReadOnlyMixin, add_domain_error
 from customers.errors import DomainError
 from customers.staff_access import can_see_personal_data
+from loyalty.admin.adjustments import DecisionForm
 from loyalty.models.ledger import MEMBER_TEXT_LENGTH
 from loyalty.services.approvals import may_approve
 
@@ -97,16 +98,6 @@ class BulkOperationForm(forms.Form):
             if not data["rows"]:
                 self.add_error("file", _("The file lists no members."))
         return data
-
-
-class NoteForm(forms.Form):
-    note = forms.CharField(
-        label=_("note"),
-        max_length=500,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
-        help_text=_("Required to reject: say why."),
-    )
 
 
 @admin.register(BulkOperation)
@@ -214,7 +205,7 @@ class BulkOperationAdmin(admin.ModelAdmin):
             "can_undo": operation.status == Status.DONE
             and not operation.undo_status
             and self.has_change_permission(request, operation),
-            "note_form": NoteForm(),
+            "note_form": DecisionForm(),
             "shortfalls": BulkItem.objects.filter(operation=operation, undo_shortfall__gt=0)
             .order_by("member_id")
             .values_list("member_id", "undo_points", "undo_shortfall")[:50],
@@ -231,7 +222,7 @@ class BulkOperationAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseRedirect(self._url(operation))
         now, user = timezone.now(), request.user
-        form = NoteForm(request.POST)
+        form = DecisionForm(request.POST)
         form.is_valid()
         note = form.cleaned_data.get("note", "")
         actions = {
